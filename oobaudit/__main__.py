@@ -1,0 +1,5 @@
+"""python -m oobaudit"""
+
+from .cli import main
+
+main()

@@ -1,0 +1,394 @@
+"""Redfish collector: crawl a BMC's security surface by ``@odata.id`` links.
+
+Links are followed from the service root; IDs are never guessed (manager ids are
+``BMC``, ``bmc``, ``HGX_BMC_0``... depending on the vendor) and collection sizes
+are taken from ``Members`` itself, never from ``Members@odata.count`` (the DMTF
+mockup's FirmwareInventory says 2 and lists 3).  The crawl is bounded in resources,
+members per collection and body size, so a lying BMC cannot keep it busy.
+Everything it could not read becomes an error fact with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from redfish.aio import AsyncRedfishClient
+from redfish.aio.exceptions import (
+    RedfishAuthenticationError,
+    RedfishError,
+    RedfishHTTPError,
+    RedfishProtocolError,
+)
+
+from .. import facts as F
+from ..facts import Fact
+from ..inventory import Target
+from ..secrets import Secret, SecretError
+from .credentials import CredentialOptions, test_redfish_defaults
+from .http import describe_error
+
+COLLECTOR = "redfish"
+# Keys whose *string* value is a secret: Password, CommunityString, SNMP AuthenticationKey /
+# EncryptionKey, tokens.  Policy numbers such as MinPasswordLength are not strings and stay.
+_SENSITIVE = re.compile(r"(?i)^(communitystring|.*(password|passphrase|secret|token|key))$")
+_WEAK_COMMUNITIES = {"public", "private", "community", "admin", "default", "snmp", "manager"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One hop of the crawl plan: follow ``link`` and record members as ``kind``."""
+
+    link: tuple[str, ...]  # property path to the link, e.g. ("NetworkProtocol",) or ("HTTPS", "Certificates")
+    kind: str | None  # fact kind for the resource (None: traverse only)
+    collection: bool = False  # the link is a collection: record each member
+    children: tuple[Step, ...] = ()
+    subject_from_parent: bool = False  # subject = the parent's Id (e.g. NetworkProtocol of manager X)
+
+
+PLAN: tuple[Step, ...] = (
+    Step(("AccountService",), F.REDFISH_ACCOUNT_SERVICE, children=(
+        Step(("Accounts",), F.REDFISH_ACCOUNT, collection=True),
+    )),
+    Step(("SessionService",), F.REDFISH_SESSION_SERVICE),
+    Step(("Managers",), F.REDFISH_MANAGER, collection=True, children=(
+        Step(("NetworkProtocol",), F.REDFISH_NETWORK_PROTOCOL, subject_from_parent=True, children=(
+            Step(("HTTPS", "Certificates"), F.REDFISH_CERTIFICATE, collection=True),
+        )),
+    )),
+    Step(("Systems",), F.REDFISH_SYSTEM, collection=True, children=(
+        Step(("SecureBoot",), F.REDFISH_SECURE_BOOT, subject_from_parent=True),
+    )),
+    Step(("Chassis",), F.REDFISH_CHASSIS, collection=True),
+    Step(("UpdateService",), F.REDFISH_UPDATE_SERVICE, children=(
+        Step(("FirmwareInventory",), F.REDFISH_FIRMWARE, collection=True),
+    )),
+    Step(("CertificateService",), F.REDFISH_CERTIFICATE_SERVICE),
+    Step(("ComponentIntegrity",), F.REDFISH_COMPONENT_INTEGRITY, collection=True),
+)
+
+# Kinds whose resources identify the BMC and are always worth one request.
+ALWAYS = {F.REDFISH_MANAGER, F.REDFISH_SYSTEM}
+
+
+@dataclass
+class RedfishOptions:
+    timeout: float = 10.0  # per request
+    max_resources: int = 600
+    max_members: int = 256
+    connections_per_target: int = 2  # BMCs are small machines; never hammer one
+    needs: frozenset[str] | None = None  # fact kinds some check needs; None = everything
+    credentials: CredentialOptions = field(default_factory=CredentialOptions)
+
+
+def sanitize(doc: Any) -> Any:
+    """Drop secret-looking values from a Redfish document before it becomes a fact.
+
+    ``Password`` is null by spec but some BMCs echo it; SNMP community strings are
+    secrets too.  For communities we keep the verdict (is it a well-known default?)
+    instead of the value.
+    """
+    if isinstance(doc, dict):
+        out: dict[str, Any] = {}
+        for k, v in doc.items():
+            if isinstance(k, str) and isinstance(v, str) and v and _SENSITIVE.match(k):
+                if k == "CommunityString" and isinstance(v, str):
+                    out["CommunityStringIsDefault"] = v.lower() in _WEAK_COMMUNITIES
+                out[k] = "<redacted>"
+            else:
+                out[k] = sanitize(v)
+        return out
+    if isinstance(doc, list):
+        return [sanitize(v) for v in doc[:1024]]
+    return doc
+
+
+def _link(doc: dict[str, Any], path: tuple[str, ...]) -> str | None:
+    cur: Any = doc
+    for key in path:
+        if not isinstance(cur, dict):
+            return None
+        nxt = cur.get(key)
+        if nxt is None and isinstance(cur.get("Links"), dict):
+            nxt = cur["Links"].get(key)
+        cur = nxt
+    if isinstance(cur, dict):
+        cur = cur.get("@odata.id")
+    return cur if isinstance(cur, str) and cur.startswith("/redfish/") else None
+
+
+def _plan_for(needs: frozenset[str] | None) -> tuple[Step, ...]:
+    if needs is None:
+        return PLAN
+    wanted = set(needs) | ALWAYS
+
+    def prune(step: Step) -> Step | None:
+        kids = tuple(k for k in (prune(c) for c in step.children) if k is not None)
+        if step.kind in wanted or kids:
+            return Step(step.link, step.kind, step.collection, kids, step.subject_from_parent)
+        return None
+
+    return tuple(s for s in (prune(p) for p in PLAN) if s is not None)
+
+
+class _Crawl:
+    def __init__(self, client: AsyncRedfishClient, opts: RedfishOptions, out: list[Fact]) -> None:
+        self.client = client
+        self.opts = opts
+        self.out = out
+        self.seen: set[str] = set()
+        self.count = 0
+        self.sem = asyncio.Semaphore(opts.connections_per_target)
+        self.requests = 0
+
+    def fact(self, kind: str, subject: str, **kw: Any) -> None:
+        self.out.append(Fact(kind=kind, subject=subject, collector=COLLECTOR, **kw))
+
+    async def get(self, path: str) -> tuple[dict[str, Any] | None, dict[str, Any], str | None]:
+        """GET a resource: (document, evidence, error reason)."""
+        ev: dict[str, Any] = {"url": path}
+        if self.count >= self.opts.max_resources:
+            return None, ev, f"crawl bound reached ({self.opts.max_resources} resources)"
+        self.count += 1
+        async with self.sem:
+            self.requests += 1
+            try:
+                resp = await self.client.get(path)
+            except RedfishError as exc:
+                return None, ev, describe_error(exc)
+        ev["status"] = resp.status
+        body = resp.read or b""
+        ev["bytes"] = len(body)
+        ev["sha256"] = hashlib.sha256(body).hexdigest()
+        if resp.status in (301, 302, 303, 307, 308):
+            return None, ev, f"HTTP {resp.status} redirect (not followed)"
+        if resp.status in (401, 403):
+            return None, ev, f"HTTP {resp.status}: access denied to the auditor account"
+        if resp.status == 404:
+            return None, ev, "HTTP 404: linked resource does not exist"
+        if not 200 <= resp.status < 300:
+            retry = resp.getheader("Retry-After")
+            return None, ev, f"HTTP {resp.status}" + (f" (Retry-After {retry})" if retry else "")
+        try:
+            doc = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None, ev, "malformed JSON in response"
+        if not isinstance(doc, dict):
+            return None, ev, "response is not a JSON object"
+        return doc, ev, None
+
+    async def run(self, root: dict[str, Any], plan: tuple[Step, ...]) -> None:
+        await asyncio.gather(*(self.step(root, s, None) for s in plan))
+
+    async def step(self, parent: dict[str, Any], step: Step, parent_id: str | None) -> None:
+        url = _link(parent, step.link)
+        if url is None:
+            return  # the BMC does not offer it; checks decide what absence means
+        if step.collection:
+            await self.collection(url, step)
+        else:
+            await self.resource(url, step, parent_id)
+
+    async def collection(self, url: str, step: Step) -> None:
+        doc, ev, err = await self.get(url)
+        if err or doc is None:
+            if step.kind:
+                self.fact(step.kind, url, evidence=ev, error=err)
+            return
+        members = doc.get("Members")
+        if not isinstance(members, list):
+            if step.kind:
+                self.fact(step.kind, url, evidence=ev, error="collection has no Members array")
+            return
+        links = []
+        for m in members:
+            u = m.get("@odata.id") if isinstance(m, dict) else None
+            if isinstance(u, str) and u.startswith("/redfish/") and u not in links:
+                links.append(u)
+        if len(links) > self.opts.max_members:
+            if step.kind:
+                self.fact(step.kind, url, evidence=ev,
+                          error=f"collection lists {len(links)} members; only {self.opts.max_members} read")
+            links = links[: self.opts.max_members]
+        sub = Step((), step.kind, False, step.children)
+        await asyncio.gather(*(self.resource(u, sub, None) for u in links))
+
+    async def resource(self, url: str, step: Step, parent_id: str | None) -> None:
+        key = url.rstrip("/")
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        doc, ev, err = await self.get(url)
+        ident = parent_id if step.subject_from_parent and parent_id else None
+        if err or doc is None:
+            if step.kind:
+                self.fact(step.kind, ident or _leaf(url), evidence=ev, error=err)
+            return
+        rid = doc.get("Id") if isinstance(doc.get("Id"), str) else _leaf(url)
+        if step.kind:
+            self.fact(step.kind, ident or rid, data=sanitize(doc), evidence=ev)
+        if step.children:
+            await asyncio.gather(*(self.step(doc, c, rid) for c in step.children))
+
+
+def _leaf(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+async def collect_redfish(
+    target: Target,
+    http: aiohttp.ClientSession,
+    out: list[Fact],
+    opts: RedfishOptions | None = None,
+    on_request: Callable[[int], None] | None = None,
+) -> None:
+    """Collect Redfish facts for one target into ``out`` (appended as they arrive,
+    so a deadline that cancels this coroutine keeps what was already learned)."""
+    opts = opts or RedfishOptions()
+    port = target.port("https")
+    base = target.url("https")
+    conn_ev: dict[str, Any] = {"url": f"{base}/redfish/v1/"}
+    if port is None:
+        out.append(Fact(kind=F.REDFISH_CONNECTIVITY, collector=COLLECTOR, error="no https port in the inventory"))
+        return
+    if "http" in target.ports:
+        out.append(await probe_plain_http(target, http, opts.timeout))
+
+    password: Secret | None = None
+    username: str | None = None
+    cred_error: str | None = None
+    if target.credentials is None:
+        cred_error = "no credentials in the inventory for this host"
+    else:
+        try:
+            password = target.credentials.password.resolve()
+            username = target.credentials.username
+        except SecretError as exc:
+            cred_error = f"credentials unavailable: {exc}"
+
+    client = AsyncRedfishClient(
+        base, username=username, password=password.reveal() if password else None,
+        session=http, timeout=opts.timeout,
+    )
+    crawl = _Crawl(client, opts, out)
+    root, ev, err = await crawl.get("/redfish/v1/")
+    conn_ev.update(ev)
+    if err or root is None:
+        out.append(Fact(kind=F.REDFISH_CONNECTIVITY, collector=COLLECTOR, evidence=conn_ev,
+                        error=f"service root unreadable: {err}"))
+        return
+    out.append(Fact(kind=F.REDFISH_SERVICE_ROOT, subject="/redfish/v1", collector=COLLECTOR,
+                    data=sanitize(root), evidence=ev))
+
+    unauth = await _unauthenticated_read(crawl, root)
+    if cred_error:
+        out.append(Fact(kind=F.REDFISH_CONNECTIVITY, collector=COLLECTOR, evidence=conn_ev, error=cred_error,
+                        data={"unauthenticated_read": unauth}))
+        await test_redfish_defaults(crawl, target, None, out, opts.credentials, unauth, auditor=None)
+        return
+
+    method, login_err = await _login(client)
+    if login_err:
+        out.append(Fact(kind=F.REDFISH_CONNECTIVITY, collector=COLLECTOR, evidence=conn_ev, error=login_err,
+                        data={"unauthenticated_read": unauth}))
+        await test_redfish_defaults(crawl, target, None, out, opts.credentials, unauth,
+                                    auditor=(username, password))
+        return
+    try:
+        await crawl.run(root, _plan_for(opts.needs))
+        out.append(Fact(kind=F.REDFISH_CONNECTIVITY, collector=COLLECTOR, evidence=conn_ev,
+                        data={"auth": method, "unauthenticated_read": unauth, "requests": crawl.requests,
+                              "resources": crawl.count}))
+        await test_redfish_defaults(crawl, target, root, out, opts.credentials, unauth,
+                                    auditor=(username, password))
+    finally:
+        if method == "session":
+            # A failed logout is harmless: the session expires on its own.
+            with contextlib.suppress(RedfishError, TimeoutError, aiohttp.ClientError):
+                await asyncio.wait_for(client.logout(), timeout=opts.timeout)
+    if on_request:
+        on_request(crawl.requests)
+
+
+async def _login(client: AsyncRedfishClient) -> tuple[str | None, str | None]:
+    """Session login (what the BMC vendors recommend), falling back to Basic auth
+    for services that do not implement sessions (e.g. static mockup servers)."""
+    try:
+        await client.login(auth="session")
+        return "session", None
+    except RedfishAuthenticationError:
+        return None, "authentication rejected for the auditor account"
+    except RedfishHTTPError as exc:
+        status = getattr(getattr(exc, "response", None), "status", None)
+        if status in (401, 403):
+            return None, "authentication rejected for the auditor account"
+    except RedfishProtocolError:
+        pass
+    except RedfishError as exc:
+        return None, f"login failed: {describe_error(exc)}"
+    await client.login(auth="basic")
+    return "basic", None
+
+
+async def _unauthenticated_read(crawl: _Crawl, root: dict[str, Any]) -> bool | None:
+    """Does a protected collection answer without credentials?  One request."""
+    url = _link(root, ("Systems",)) or _link(root, ("Managers",)) or _link(root, ("AccountService",))
+    if url is None:
+        return None
+    try:
+        async with crawl.sem:
+            crawl.requests += 1
+            resp = await crawl.client._request(url, authenticated=False)  # noqa: SLF001 - no public unauth GET
+    except RedfishError:
+        return None
+    if resp.status in (401, 403):
+        return False
+    if resp.status == 200:
+        try:
+            doc = resp.dict
+        except RedfishProtocolError:
+            return None
+        return isinstance(doc, dict) and ("Members" in doc or "@odata.id" in doc)
+    return None
+
+
+async def probe_plain_http(target: Target, http: aiohttp.ClientSession, timeout: float) -> Fact:
+    """GET http://host:port/redfish/v1/ without following redirects (OOB-HTTP-001)."""
+    url = f"{target.url('http')}/redfish/v1/"
+    subject = f"http:{target.port('http')}"
+    data: dict[str, Any] = {"url": url, "port": target.port("http")}
+    try:
+        async with http.get(url, allow_redirects=False, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            data["status"] = resp.status
+            if resp.status in (301, 302, 303, 307, 308):
+                loc = resp.headers.get("Location", "")
+                data["location"] = loc
+                parts = urlsplit(loc)
+                data["redirect_to_https"] = parts.scheme == "https" and (parts.hostname or "") in (
+                    target.address, target.address.strip("[]"))
+                data["outcome"] = "redirect"
+            else:
+                body = await resp.read()
+                try:
+                    doc = json.loads(body.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError):
+                    doc = None
+                served = isinstance(doc, dict) and ("@odata.id" in doc or "RedfishVersion" in doc or
+                                                    "error" in doc and resp.status in (401, 403))
+                data["outcome"] = "served" if served else "other"
+    except aiohttp.ClientConnectorError as exc:
+        data["outcome"] = "refused" if isinstance(exc.os_error, ConnectionRefusedError) else "closed"
+    except TimeoutError:
+        data["outcome"] = "timeout"
+    except aiohttp.ClientError as exc:
+        data["outcome"] = "other"
+        data["reason"] = describe_error(exc)
+    return Fact(kind=F.HTTP_PLAIN, subject=subject, collector=COLLECTOR, data=data)

@@ -1,0 +1,157 @@
+"""The sweep: run the collectors over every target with bounded concurrency and a
+per-target deadline, judge each target as soon as it is collected, and write it.
+
+A target that hangs, lies or answers garbage becomes an ERROR for that target; the
+sweep goes on.  Each target is written in its own transaction the moment it is
+done, so an interrupted sweep keeps everything finished before the interruption.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from . import facts as F
+from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_checks
+from .collectors.credentials import CredentialOptions
+from .collectors.http import make_session
+from .collectors.redfish import RedfishOptions, collect_redfish
+from .facts import Fact, TargetFacts, utcnow
+from .inventory import Inventory, Target
+from .policy import DEFAULT_SETTINGS, Settings
+from .store import Store
+
+log = logging.getLogger("oobaudit.engine")
+
+
+@dataclass
+class SweepOptions:
+    concurrency: int = 32
+    target_deadline: float = 120.0
+    request_timeout: float = 10.0
+    credential_tests: bool = True
+    assume_lockout: bool = False
+    check_ids: list[str] | None = None
+    settings: Settings = DEFAULT_SETTINGS
+    baseline_info: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """Options as stored with the sweep (nothing secret lives here)."""
+        return {"concurrency": self.concurrency, "target_deadline": self.target_deadline,
+                "request_timeout": self.request_timeout, "credential_tests": self.credential_tests,
+                "assume_lockout": self.assume_lockout, "checks": self.check_ids}
+
+
+@dataclass
+class TargetResult:
+    name: str
+    status: str
+    error: str | None
+    findings: list[Finding]
+
+
+@dataclass
+class SweepResult:
+    sweep_id: str
+    status: str
+    targets: list[TargetResult]
+    findings: list[Finding]
+
+
+Progress = Callable[[TargetResult], None]
+
+
+def target_status(facts: list[Fact]) -> tuple[str, str | None]:
+    """audited | partial | unreachable | error, with the first reason."""
+    conn = next((f for f in facts if f.kind == F.REDFISH_CONNECTIVITY), None)
+    if conn is None:
+        deadline = next((f for f in facts if f.kind == "engine.deadline"), None)
+        return "error", deadline.error if deadline else "Redfish collection did not complete"
+    if conn.error:
+        unreachable = any(s in conn.error for s in ("refused", "timed out", "cannot connect", "TLS handshake"))
+        return ("unreachable" if unreachable else "error"), conn.error
+    errors = [f for f in facts if f.error and f.kind.startswith("redfish.")]
+    if errors:
+        return "partial", f"{len(errors)} resource(s) unreadable, first: {errors[0].subject}: {errors[0].error}"
+    deadline = next((f for f in facts if f.kind == "engine.deadline"), None)
+    if deadline:
+        return "partial", deadline.error
+    return "audited", None
+
+
+class Sweep:
+    def __init__(self, store: Store, inventory: Inventory, opts: SweepOptions) -> None:
+        self.store = store
+        self.inventory = inventory
+        self.opts = opts
+        self.checks: list[Check] = select_checks(opts.check_ids)
+        needs = frozenset(k for c in self.checks for k in c.meta.needs)
+        self.redfish_opts = RedfishOptions(
+            timeout=opts.request_timeout,
+            needs=needs,
+            credentials=CredentialOptions(enabled=opts.credential_tests, assume_lockout=opts.assume_lockout,
+                                          max_attempts=opts.settings.credential_attempts_max),
+        )
+        self._write_lock = asyncio.Lock()
+
+    async def run(self, progress: Progress | None = None) -> SweepResult:
+        inv_bytes = Path(self.inventory.path).read_bytes() if Path(self.inventory.path).is_file() else b""
+        sweep_id, target_ids = self.store.begin_sweep(
+            inventory_path=self.inventory.path, inventory_sha256=hashlib.sha256(inv_bytes).hexdigest(),
+            targets=self.inventory.targets, options=self.opts.public(), tool_version=__version__)
+        evaluation_id = self.store.begin_evaluation(sweep_id, self.opts.baseline_info)
+        results: list[TargetResult] = []
+        all_facts: list[TargetFacts] = []
+        sem = asyncio.Semaphore(max(1, self.opts.concurrency))
+        status = "interrupted"
+        try:
+            async with make_session(limit=max(16, self.opts.concurrency * 2)) as http:
+                async def one(t: Target) -> None:
+                    async with sem:
+                        res, tf = await self._target(t, http, sweep_id, target_ids[t.name], evaluation_id)
+                    results.append(res)
+                    all_facts.append(tf)
+                    if progress:
+                        progress(res)
+
+                await asyncio.gather(*(one(t) for t in self.inventory.targets))
+            fleet = run_fleet_checks(all_facts, self.opts.settings, self.checks)
+            if fleet:
+                await asyncio.to_thread(self.store.write_findings, sweep_id, evaluation_id, fleet, target_ids)
+            status = "complete"
+        finally:
+            # Runs on cancellation (SIGINT) too: the sweep is marked, finished targets stay.
+            self.store.finish_sweep(sweep_id, status)
+        findings = [f for r in results for f in r.findings] + fleet
+        return SweepResult(sweep_id, status, results, findings)
+
+    async def _target(self, t: Target, http: Any, sweep_id: str, target_id: int,
+                      evaluation_id: int) -> tuple[TargetResult, TargetFacts]:
+        started: datetime = utcnow()
+        facts: list[Fact] = []
+        try:
+            async with asyncio.timeout(self.opts.target_deadline):
+                await collect_redfish(t, http, facts, self.redfish_opts)
+        except TimeoutError:
+            facts.append(Fact(kind="engine.deadline", collector="engine",
+                              error=f"per-target deadline of {self.opts.target_deadline:g} s exceeded"))
+        except Exception as exc:  # a collector bug must cost one target, not the sweep
+            log.exception("collector failed for %s", t.name)
+            facts.append(Fact(kind="engine.crash", collector="engine",
+                              error=f"internal collector error: {type(exc).__name__}"))
+        status, error = target_status(facts)
+        tf = TargetFacts(t.name, facts, meta={**t.inventory_meta(), "status": status,
+                                               "auditor_username": t.credentials.username if t.credentials
+                                               else None})
+        findings = run_target_checks(tf, self.opts.settings, self.checks)
+        async with self._write_lock:
+            await asyncio.to_thread(self.store.write_target, sweep_id, target_id, evaluation_id, status=status,
+                                    error=error, started_at=started, facts=facts, findings=findings)
+        return TargetResult(t.name, status, error, findings), tf

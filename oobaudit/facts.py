@@ -1,0 +1,86 @@
+"""Typed facts: what a collector learned about one target, with the evidence for it.
+
+Collectors only ever produce facts; checks only ever read them. A fact is either a
+value (``data``) or an error (``error`` with a reason), never both, so "could not
+read" survives all the way to the report as an ERROR instead of silently passing.
+Facts are JSON-serialisable so a stored sweep can be re-judged later without
+touching a BMC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Fact kinds written by the collectors.  Checks declare which kinds they need,
+# so the engine (and the Redfish crawler) can collect only what is needed.
+REDFISH_CONNECTIVITY = "redfish.connectivity"
+REDFISH_SERVICE_ROOT = "redfish.service_root"
+REDFISH_ACCOUNT_SERVICE = "redfish.account_service"
+REDFISH_ACCOUNT = "redfish.account"
+REDFISH_SESSION_SERVICE = "redfish.session_service"
+REDFISH_MANAGER = "redfish.manager"
+REDFISH_NETWORK_PROTOCOL = "redfish.network_protocol"
+REDFISH_SYSTEM = "redfish.system"
+REDFISH_SECURE_BOOT = "redfish.secure_boot"
+REDFISH_CHASSIS = "redfish.chassis"
+REDFISH_FIRMWARE = "redfish.firmware"
+REDFISH_CERTIFICATE = "redfish.certificate"
+REDFISH_COMPONENT_INTEGRITY = "redfish.component_integrity"
+REDFISH_CERTIFICATE_SERVICE = "redfish.certificate_service"
+REDFISH_UPDATE_SERVICE = "redfish.update_service"
+HTTP_PLAIN = "http.plain"
+CRED_LOGIN = "cred.login"
+CRED_POLICY = "cred.policy"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Fact(BaseModel):
+    """One observation about one target.
+
+    ``subject`` names what the fact is about inside the target (an account id, a
+    manager id, a firmware component id, a URL); together with ``kind`` it is
+    unique within one target's facts in one sweep.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    subject: str = ""
+    collector: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    collected_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class TargetFacts:
+    """All facts of one target, indexed for the checks."""
+
+    def __init__(self, target: str, facts: Iterable[Fact], meta: dict[str, Any] | None = None) -> None:
+        self.target = target
+        self.meta = meta or {}
+        self.facts: list[Fact] = list(facts)
+
+    def of(self, kind: str) -> list[Fact]:
+        return [f for f in self.facts if f.kind == kind]
+
+    def ok(self, kind: str) -> list[Fact]:
+        return [f for f in self.facts if f.kind == kind and f.ok]
+
+    def one(self, kind: str) -> Fact | None:
+        found = self.of(kind)
+        return found[0] if found else None
+
+    def errors(self, kind: str) -> list[Fact]:
+        return [f for f in self.facts if f.kind == kind and not f.ok]

@@ -1,0 +1,245 @@
+"""Inventory files: which BMCs to audit, where they sit, and how to log in.
+
+Hosts are grouped by site and rack because that is how operators and procurement
+teams think (a rack is handed over as a unit).  Every error names the file and
+the line; secrets are references, never values.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .secrets import SecretError, SecretRef, parse_ref
+from .yamlsrc import LocatedDocument, SourceError, SourceIssue, load_located, pydantic_issues
+
+DEFAULT_PORTS: dict[str, int] = {"https": 443, "http": 80, "ipmi": 623, "ssh": 22}
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*\.?$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PortsSpec(_Strict):
+    https: Port | None = None
+    http: Port | None = None
+    ipmi: Port | None = None
+    ssh: Port | None = None
+
+
+class CredentialsSpec(_Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, description="env:NAME or file:PATH")
+
+
+class HostSpec(_Strict):
+    name: str
+    address: str
+    ports: PortsSpec | None = None
+    platform: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    credentials: CredentialsSpec | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("names use letters, digits and . _ : - (at most 128)")
+        return v
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        try:
+            return str(ipaddress.ip_address(v))
+        except ValueError:
+            pass
+        if _HOSTNAME.match(v) and not v.replace(".", "").isdigit():
+            return v.lower()
+        raise ValueError("not an IP address or a host name")
+
+
+class RackSpec(_Strict):
+    name: str = Field(min_length=1, max_length=128)
+    hosts: list[HostSpec] = Field(default_factory=list)
+
+
+class SiteSpec(_Strict):
+    name: str = Field(min_length=1, max_length=128)
+    racks: list[RackSpec] = Field(default_factory=list)
+
+
+class DefaultsSpec(_Strict):
+    credentials: CredentialsSpec | None = None
+    ports: PortsSpec | None = None
+    platform: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class InventorySpec(_Strict):
+    version: int = 1
+    allow_literal_secrets: bool = False
+    defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
+    sites: list[SiteSpec] = Field(min_length=1)
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: int) -> int:
+        if v != 1:
+            raise ValueError("only inventory format version 1 is supported")
+        return v
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: SecretRef
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password={self.password.describe()})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One BMC to audit, with everything the collectors need and nothing secret."""
+
+    name: str
+    address: str
+    ports: dict[str, int]
+    platform: str
+    site: str
+    rack: str
+    tags: tuple[str, ...] = ()
+    credentials: Credentials | None = None
+    source: str = ""  # file:line, for error messages
+
+    def port(self, service: str) -> int | None:
+        return self.ports.get(service)
+
+    def url(self, scheme: str = "https") -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        port = self.ports.get(scheme)
+        return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+    def inventory_meta(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "ports": dict(self.ports),
+            "platform": self.platform,
+            "site": self.site,
+            "rack": self.rack,
+            "tags": list(self.tags),
+        }
+
+
+@dataclass
+class Inventory:
+    path: str
+    targets: list[Target] = field(default_factory=list)
+
+    def __iter__(self) -> Iterable[Target]:  # type: ignore[override]
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def by_name(self, name: str) -> Target | None:
+        return next((t for t in self.targets if t.name == name), None)
+
+
+def load_inventory(path: str | Path, text: str | None = None) -> Inventory:
+    """Load and validate an inventory; raise SourceError listing every problem."""
+    p = Path(path)
+    doc = load_located(p, text)
+    if not isinstance(doc.data, dict):
+        raise SourceError([SourceIssue(doc.path, doc.line_of(()), "an inventory is a mapping with a 'sites' list")])
+    try:
+        spec = InventorySpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise SourceError(pydantic_issues(doc, exc)) from None
+    return _targets(doc, spec, p.resolve().parent)
+
+
+def _targets(doc: LocatedDocument, spec: InventorySpec, base_dir: Path) -> Inventory:
+    issues: list[SourceIssue] = []
+    inv = Inventory(path=doc.path)
+    seen_names: dict[str, int | None] = {}
+    seen_endpoints: dict[tuple[str, int | None], str] = {}
+    overrides = spec.defaults.ports.model_dump(exclude_none=True) if spec.defaults.ports else {}
+    default_ports = {**DEFAULT_PORTS, **overrides}
+
+    def ref(text: str, loc: tuple) -> SecretRef | None:
+        try:
+            return parse_ref(text, base_dir=base_dir, allow_literal=spec.allow_literal_secrets)
+        except SecretError as exc:
+            issues.append(SourceIssue(doc.path, doc.line_of(loc), f"{_loc_str(loc)}: {exc}"))
+            return None
+
+    default_creds = None
+    if spec.defaults.credentials:
+        r = ref(spec.defaults.credentials.password, ("defaults", "credentials", "password"))
+        if r:
+            default_creds = Credentials(spec.defaults.credentials.username, r)
+
+    for si, site in enumerate(spec.sites):
+        for ri, rack in enumerate(site.racks):
+            for hi, host in enumerate(rack.hosts):
+                loc = ("sites", si, "racks", ri, "hosts", hi)
+                line = doc.line_of(loc)
+                if host.name in seen_names:
+                    issues.append(
+                        SourceIssue(doc.path, doc.line_of((*loc, "name")),
+                                    f"duplicate host name {host.name!r} (first at line {seen_names[host.name]})")
+                    )
+                    continue
+                seen_names[host.name] = line
+                ports = dict(default_ports)
+                if host.ports:
+                    ports.update(host.ports.model_dump(exclude_none=True))
+                endpoint = (host.address, ports.get("https"))
+                if endpoint in seen_endpoints:
+                    issues.append(
+                        SourceIssue(doc.path, doc.line_of((*loc, "address")),
+                                    f"duplicate address {host.address} (port {ports.get('https')}) "
+                                    f"already used by host {seen_endpoints[endpoint]!r}")
+                    )
+                    continue
+                seen_endpoints[endpoint] = host.name
+                creds = default_creds
+                if host.credentials:
+                    r = ref(host.credentials.password, (*loc, "credentials", "password"))
+                    creds = Credentials(host.credentials.username, r) if r else None
+                inv.targets.append(
+                    Target(
+                        name=host.name,
+                        address=host.address,
+                        ports=ports,
+                        platform=host.platform or spec.defaults.platform or "generic",
+                        site=site.name,
+                        rack=rack.name,
+                        tags=tuple(dict.fromkeys([*spec.defaults.tags, *host.tags])),
+                        credentials=creds,
+                        source=f"{doc.path}:{line}",
+                    )
+                )
+    if issues:
+        raise SourceError(issues)
+    return inv
+
+
+def _loc_str(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

@@ -1,0 +1,201 @@
+"""The store: read/write API over the ORM, used by the engine and the reports.
+
+Writes happen per target in one transaction (the target's status, facts and
+findings together), so a reader never sees a target half-written and a sweep
+killed mid-way keeps every target that finished.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as _rand
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from ..checks.base import Finding
+from ..facts import Fact, TargetFacts, utcnow
+from .models import Base, BaselineSeenRow, EvaluationRow, FactRow, FindingRow, SweepRow, TargetRow
+
+__all__ = ["Store", "default_db_url", "SweepRow", "TargetRow", "FactRow", "FindingRow", "EvaluationRow"]
+
+
+def default_db_url() -> str:
+    """``$OOBAUDIT_DB``, else ``$XDG_DATA_HOME/oobaudit/oobaudit.db`` (~/.local/share/...)."""
+    env = os.environ.get("OOBAUDIT_DB")
+    if env:
+        return env
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "oobaudit"
+    return f"sqlite:///{base / 'oobaudit.db'}"
+
+
+def new_sweep_id(now: datetime | None = None) -> str:
+    now = now or utcnow()
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + _rand.token_hex(3)
+
+
+class Store:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_db_url()
+        if self.url.startswith("sqlite:///"):
+            path = Path(self.url[len("sqlite:///"):])
+            if str(path) not in ("", ":memory:"):
+                path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writing -------------------------------------------------------------------
+
+    def begin_sweep(self, *, inventory_path: str, inventory_sha256: str, targets: Sequence[Any],
+                    options: dict[str, Any], tool_version: str) -> tuple[str, dict[str, int]]:
+        """Create the sweep and a pending row per target; return (sweep id, target ids)."""
+        sid = new_sweep_id()
+        with self.Session.begin() as s:
+            s.add(SweepRow(id=sid, started_at=utcnow(), status="running", inventory_path=inventory_path,
+                           inventory_sha256=inventory_sha256, tool_version=tool_version, options=options))
+            s.flush()
+            rows = [TargetRow(sweep_id=sid, name=t.name, address=t.address, site=t.site, rack=t.rack,
+                              platform=t.platform, meta=t.inventory_meta(), status="pending") for t in targets]
+            s.add_all(rows)
+            s.flush()
+            ids = {r.name: r.id for r in rows}
+        return sid, ids
+
+    def begin_evaluation(self, sweep_id: str, baseline: dict[str, Any] | None = None) -> int:
+        baseline = baseline or {}
+        with self.Session.begin() as s:
+            row = EvaluationRow(sweep_id=sweep_id, created_at=utcnow(), baseline_name=baseline.get("name"),
+                                baseline_version=baseline.get("version"), baseline_key_id=baseline.get("key_id"),
+                                baseline_sha256=baseline.get("sha256"))
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def write_target(self, sweep_id: str, target_id: int, evaluation_id: int, *, status: str,
+                     error: str | None, started_at: datetime, facts: Iterable[Fact],
+                     findings: Iterable[Finding]) -> None:
+        with self.Session.begin() as s:
+            row = s.get(TargetRow, target_id)
+            if row is None or row.sweep_id != sweep_id:
+                raise KeyError(f"target {target_id} is not part of sweep {sweep_id}")
+            row.status = status
+            row.error = error
+            row.started_at = started_at
+            row.finished_at = utcnow()
+            s.add_all(FactRow(sweep_id=sweep_id, target_id=target_id, collector=f.collector, kind=f.kind,
+                              subject=f.subject, data=f.data, evidence=f.evidence, error=f.error,
+                              collected_at=f.collected_at) for f in facts)
+            s.add_all(_finding_row(sweep_id, evaluation_id, target_id, f) for f in findings)
+
+    def write_findings(self, sweep_id: str, evaluation_id: int, findings: Iterable[Finding],
+                       target_ids: dict[str, int]) -> None:
+        with self.Session.begin() as s:
+            s.add_all(_finding_row(sweep_id, evaluation_id, target_ids.get(f.target), f) for f in findings)
+
+    def finish_sweep(self, sweep_id: str, status: str) -> None:
+        with self.Session.begin() as s:
+            row = s.get(SweepRow, sweep_id)
+            if row is not None:
+                row.status = status
+                row.finished_at = utcnow()
+
+    # --- reading -------------------------------------------------------------------
+
+    def sweep(self, sweep_id: str) -> SweepRow | None:
+        with self.Session() as s:
+            return s.get(SweepRow, sweep_id)
+
+    def resolve_sweep_id(self, ref: str) -> str | None:
+        """Accept a full id, a unique prefix, or ``latest``."""
+        with self.Session() as s:
+            if ref == "latest":
+                return s.scalar(select(SweepRow.id).order_by(SweepRow.started_at.desc()).limit(1))
+            ids = s.scalars(select(SweepRow.id).where(SweepRow.id.startswith(ref)).limit(2)).all()
+            return ids[0] if len(ids) == 1 else None
+
+    def sweeps(self, limit: int = 50) -> list[SweepRow]:
+        with self.Session() as s:
+            return list(s.scalars(select(SweepRow).order_by(SweepRow.started_at.desc()).limit(limit)))
+
+    def targets(self, sweep_id: str) -> list[TargetRow]:
+        with self.Session() as s:
+            return list(s.scalars(select(TargetRow).where(TargetRow.sweep_id == sweep_id).order_by(TargetRow.id)))
+
+    def latest_evaluation(self, sweep_id: str) -> EvaluationRow | None:
+        with self.Session() as s:
+            return s.scalar(select(EvaluationRow).where(EvaluationRow.sweep_id == sweep_id)
+                            .order_by(EvaluationRow.id.desc()).limit(1))
+
+    def findings(self, sweep_id: str, evaluation_id: int | None = None) -> list[FindingRow]:
+        if evaluation_id is None:
+            ev = self.latest_evaluation(sweep_id)
+            if ev is None:
+                return []
+            evaluation_id = ev.id
+        with self.Session() as s:
+            return list(s.scalars(select(FindingRow).where(FindingRow.evaluation_id == evaluation_id)
+                                  .order_by(FindingRow.target_name, FindingRow.check_id, FindingRow.subject)))
+
+    def target_facts(self, sweep_id: str) -> list[TargetFacts]:
+        """Re-hydrate stored facts per target (for re-judging and fleet checks)."""
+        with self.Session() as s:
+            targets = list(s.scalars(select(TargetRow).where(TargetRow.sweep_id == sweep_id)))
+            out = []
+            for t in targets:
+                rows = s.scalars(select(FactRow).where(FactRow.target_id == t.id).order_by(FactRow.id))
+                out.append(TargetFacts(t.name, [
+                    Fact(kind=r.kind, subject=r.subject, collector=r.collector, data=r.data or {},
+                         evidence=r.evidence or {}, error=r.error, collected_at=r.collected_at) for r in rows
+                ], meta={**(t.meta or {}), "status": t.status}))
+            return out
+
+    def fact_count(self, sweep_id: str) -> int:
+        with self.Session() as s:
+            return s.scalar(select(func.count()).select_from(FactRow).where(FactRow.sweep_id == sweep_id)) or 0
+
+    # --- baselines (rollback guard) ------------------------------------------------
+
+    def highest_baseline_version(self, name: str) -> int | None:
+        with self.Session() as s:
+            row = s.get(BaselineSeenRow, name)
+            return row.highest_version if row else None
+
+    def record_baseline(self, name: str, version: int, key_id: str) -> None:
+        with self.Session.begin() as s:
+            row = s.get(BaselineSeenRow, name)
+            if row is None:
+                s.add(BaselineSeenRow(name=name, highest_version=version, key_id=key_id, seen_at=utcnow()))
+            elif version > row.highest_version:
+                row.highest_version, row.key_id, row.seen_at = version, key_id, utcnow()
+
+    def delete_sweep(self, sweep_id: str) -> None:
+        with self.Session.begin() as s:
+            for model in (FindingRow, FactRow, EvaluationRow, TargetRow):
+                s.execute(delete(model).where(model.sweep_id == sweep_id))
+            s.execute(delete(SweepRow).where(SweepRow.id == sweep_id))
+
+
+def _finding_row(sweep_id: str, evaluation_id: int, target_id: int | None, f: Finding) -> FindingRow:
+    return FindingRow(evaluation_id=evaluation_id, sweep_id=sweep_id, target_id=target_id, target_name=f.target,
+                      check_id=f.check_id, subject=f.subject, status=f.status.value, severity=f.severity.value,
+                      title=f.title, detail=f.detail, evidence=f.evidence)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL: readers (a report) never block the sweep's writer and never see a partial transaction.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()

@@ -37,11 +37,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Out-of-band (BMC) and firmware hardening auditor.")
 inventory_app = typer.Typer(no_args_is_help=True, help="Inventory files.")
 checks_app = typer.Typer(no_args_is_help=True, help="The control catalogue.")
+baseline_app = typer.Typer(no_args_is_help=True, help="Signed baselines: keygen, sign, verify, show, capture.")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(checks_app, name="checks")
+app.add_typer(baseline_app, name="baseline")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Report directory (default reports/<sweep id>).")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default: $OOBAUDIT_DB or "
@@ -103,23 +105,143 @@ def checks_list(as_json: Annotated[bool, typer.Option("--json", help="Machine-re
     out.print(table)
 
 
+TrustOpt = Annotated[list[Path] | None, typer.Option(
+    "--trusted-keys", help="Directory of trusted *.pub keys (outside baselines/); default $OOBAUDIT_TRUSTED_KEYS.")]
+DEMO_KEYS = Path(__file__).parent / "data" / "trusted-keys-demo"
+
+
+def _trusted(dirs: list[Path] | None, demo: bool = False):
+    from .baseline.signing import TrustedKeys
+
+    found = [*(dirs or []), *([DEMO_KEYS] if demo else [])]
+    if found:
+        return TrustedKeys.from_dirs(found)
+    return TrustedKeys.from_env_or(None)
+
+
+def load_baseline(path: Path, trusted: list[Path] | None, store: Store | None, *, allow_unsigned: bool = False,
+                  expired: str = "refuse", demo_keys: bool = False):
+    """Verify (before parsing) and load a baseline, or exit with the bad-input code."""
+    from .baseline.signing import BaselineRejected, verify_and_load
+
+    try:
+        keys = _trusted(trusted, demo_keys)
+        vb = verify_and_load(path, keys, allow_unsigned=allow_unsigned,
+                             expired=expired,  # type: ignore[arg-type]
+                             highest_seen=store.highest_baseline_version if store else None)
+    except BaselineRejected as exc:
+        raise _bad_input(f"baseline {path} refused: {exc}") from None
+    for w in vb.warnings:
+        err.print(f"[bold yellow]WARNING:[/] {w}", highlight=False)
+    if store is not None and vb.signed and vb.key_id:
+        store.record_baseline(vb.name, vb.version, vb.key_id)
+    return vb
+
+
+@baseline_app.command("keygen")
+def baseline_keygen(out_dir: Annotated[Path, typer.Argument(help="Directory for NAME.key (0600) and NAME.pub.")],
+                    name: Annotated[str, typer.Option("--name", help="Key name.")] = "baseline-signing") -> None:
+    """Create an Ed25519 signing key pair.  Keep the .key offline; distribute the .pub."""
+    from .baseline.signing import BaselineRejected, keygen
+
+    try:
+        key, pub = keygen(out_dir, name)
+    except (OSError, BaselineRejected, FileExistsError) as exc:
+        raise _bad_input(str(exc)) from None
+    out.print(f"private key: {key}\npublic key:  {pub}")
+
+
+@baseline_app.command("sign")
+def baseline_sign(file: Annotated[Path, typer.Argument(help="Baseline YAML.")],
+                  key: Annotated[Path, typer.Option("--key", help="Private key (.key).")]) -> None:
+    """Write FILE.sig: an Ed25519 signature over the exact bytes of FILE."""
+    from .baseline.model import BaselineSyntaxError
+    from .baseline.signing import BaselineRejected, sign
+
+    try:
+        sig = sign(file, key)
+    except (OSError, BaselineRejected, BaselineSyntaxError, ValueError) as exc:
+        raise _bad_input(f"cannot sign {file}: {exc}") from None
+    out.print(f"signed: {sig}")
+
+
+@baseline_app.command("verify")
+def baseline_verify(file: Annotated[Path, typer.Argument(help="Baseline YAML (FILE.sig beside it).")],
+                    trusted_keys: TrustOpt = None, db: DbOpt = None,
+                    demo_keys: Annotated[bool, typer.Option("--demo-keys", help="Also trust the DEMO key.")] = False,
+                    expired: Annotated[str, typer.Option(help="refuse | warn")] = "refuse") -> None:
+    """Verify a baseline's signature, expiry and version (rollback) without using it."""
+    vb = load_baseline(file, trusted_keys, _open_store(db) if db else None, expired=expired, demo_keys=demo_keys)
+    out.print(f"OK: {vb.name} v{vb.version} signed by key {vb.key_id}, sha256 {vb.sha256}")
+
+
+@baseline_app.command("show")
+def baseline_show(file: Annotated[Path, typer.Argument(help="Baseline YAML.")], trusted_keys: TrustOpt = None,
+                  demo_keys: Annotated[bool, typer.Option("--demo-keys", help="Also trust the DEMO key.")] = False,
+                  allow_unsigned: Annotated[bool, typer.Option("--allow-unsigned")] = False) -> None:
+    """Verify, then print a baseline's rules and effective settings."""
+    from .baseline.signing import describe
+
+    out.print(describe(load_baseline(file, trusted_keys, None, allow_unsigned=allow_unsigned,
+                                     expired="warn", demo_keys=demo_keys)), highlight=False, markup=False)
+
+
+@baseline_app.command("capture")
+def baseline_capture(sweep: Annotated[str, typer.Option("--sweep", help="Sweep id (or 'latest').")],
+                     target: Annotated[str, typer.Option("--target", help="The golden BMC's inventory name.")],
+                     name: Annotated[str, typer.Option("--name", help="Baseline name.")] = "captured",
+                     db: DbOpt = None,
+                     output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
+    """Draft an UNSIGNED baseline from a golden BMC's stored firmware inventory."""
+    from . import facts as F
+    from .baseline.capture import draft_baseline_from_firmware
+
+    store = _open_store(db)
+    sid = store.resolve_sweep_id(sweep)
+    if sid is None:
+        raise _bad_input(f"no single sweep matches {sweep!r}")
+    tf = next((t for t in store.target_facts(sid) if t.target == target), None)
+    if tf is None:
+        raise _bad_input(f"sweep {sid} has no target {target!r}")
+    fw = [{"id": f.subject, "version": f.data.get("Version")} for f in tf.ok(F.REDFISH_FIRMWARE)]
+    if not fw:
+        raise _bad_input(f"sweep {sid} recorded no firmware inventory for {target!r}")
+    text = draft_baseline_from_firmware(name, fw, tf.meta.get("platform") or "generic")
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output} (unsigned draft: review, then `oobaudit baseline sign`)")
+    else:
+        sys.stdout.write(text)
+
+
+def _column(check_id: str) -> str:
+    """Firmware checks share one column (OOB-FW-001..013, 090): one verdict per target."""
+    return "FW" if check_id.startswith("OOB-FW-") else check_id.removeprefix("OOB-")
+
+
 def summary_table(result: SweepResult, title: str = "oobaudit summary") -> Table:
-    """Targets × checks: the worst status per cell, so a reader sees posture at a glance."""
-    ids = sorted({f.check_id for f in result.findings if f.target != "*fleet*"})
-    table = Table(title=title, show_lines=False)
-    table.add_column("target")
-    table.add_column("status")
-    for cid in ids:
-        table.add_column(cid.removeprefix("OOB-"), justify="center")
+    """Targets × checks: the worst status per cell, so a reader sees posture at a glance.
+    Columns where no target has a verdict (all N/A) are left out."""
     rank = {"FAIL": 4, "ERROR": 3, "MUTED": 2, "PASS": 1, "NOT_APPLICABLE": 0}
     style = {"FAIL": "bold red", "ERROR": "magenta", "PASS": "green", "NOT_APPLICABLE": "dim", "MUTED": "yellow"}
+    cells: dict[tuple[str, str], str] = {}
+    for t in result.targets:
+        for f in t.findings:
+            key = (t.name, _column(f.check_id))
+            if key not in cells or rank[f.status.value] > rank[cells[key]]:
+                cells[key] = f.status.value
+    cols = sorted({c for (_, c), st in cells.items() if st != "NOT_APPLICABLE"})
+    table = Table(title=title, show_lines=False)
+    table.add_column("target", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for col in cols:
+        table.add_column(col, justify="center", no_wrap=True)
     for t in sorted(result.targets, key=lambda r: r.name):
-        cells = []
-        for cid in ids:
-            sts = [f.status.value for f in t.findings if f.check_id == cid]
-            worst = max(sts, key=lambda s: rank[s]) if sts else "-"
-            cells.append(f"[{style.get(worst, '')}]{'N/A' if worst == 'NOT_APPLICABLE' else worst}[/]")
-        table.add_row(t.name, t.status, *cells)
+        row = []
+        for col in cols:
+            st = cells.get((t.name, col), "-")
+            row.append(f"[{style.get(st, '')}]{'N/A' if st == 'NOT_APPLICABLE' else st}[/]")
+        table.add_row(t.name, t.status, *row)
     return table
 
 
@@ -183,15 +305,26 @@ def sweep(
         "--assume-lockout", help="No login attempts where the lockout policy is unknown.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only a one-line JSON summary.")] = False,
     formats: Annotated[str, typer.Option("--format", help="Report formats, comma separated.")] = "html,md,json",
+    baseline: Annotated[list[Path] | None, typer.Option(
+        "--baseline", help="Signed baseline YAML (FILE.sig beside it); repeat for several platforms.")] = None,
+    trusted_keys: TrustOpt = None,
+    allow_unsigned: Annotated[bool, typer.Option("--allow-unsigned", help="Accept an unsigned baseline (loudly).")]
+    = False,
+    expired: Annotated[str, typer.Option(help="An expired baseline: refuse | warn.")] = "refuse",
 ) -> None:
     """Sweep every BMC in an inventory, store facts and findings, write reports."""
     sev = _severity(fail_on)
     fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
     if any(f not in FORMATS for f in fmts):
         raise typer.BadParameter(f"formats are {', '.join(FORMATS)}")
+    if expired not in ("refuse", "warn"):
+        raise typer.BadParameter("--expired is refuse or warn")
     store = _open_store(db)
+    vbs = tuple(load_baseline(b, trusted_keys, store, allow_unsigned=allow_unsigned, expired=expired)
+                for b in baseline or [])
     opts = SweepOptions(concurrency=concurrency, target_deadline=deadline, request_timeout=timeout,
-                        credential_tests=not no_credential_tests, assume_lockout=assume_lockout, check_ids=check)
+                        credential_tests=not no_credential_tests, assume_lockout=assume_lockout, check_ids=check,
+                        baselines=vbs)
     try:
         result = run_sweep(inventory, store, opts, quiet=quiet)
     except KeyboardInterrupt:

@@ -12,20 +12,21 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from . import facts as F
+from .baseline import VerifiedBaseline, baseline_applies, effective_settings
 from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_checks
 from .collectors.credentials import CredentialOptions
 from .collectors.http import make_session
 from .collectors.redfish import RedfishOptions, collect_redfish
 from .facts import Fact, TargetFacts, utcnow
 from .inventory import Inventory, Target
-from .policy import DEFAULT_SETTINGS, Settings
+from .policy import CREDENTIAL_ATTEMPTS_MAX, DEFAULT_POLICY, Policy
 from .store import Store
 
 log = logging.getLogger("oobaudit.engine")
@@ -39,8 +40,7 @@ class SweepOptions:
     credential_tests: bool = True
     assume_lockout: bool = False
     check_ids: list[str] | None = None
-    settings: Settings = DEFAULT_SETTINGS
-    baseline_info: dict[str, Any] = field(default_factory=dict)
+    baselines: tuple[VerifiedBaseline, ...] = ()
 
     def public(self) -> dict[str, Any]:
         """Options as stored with the sweep (nothing secret lives here)."""
@@ -86,6 +86,40 @@ def target_status(facts: list[Fact]) -> tuple[str, str | None]:
     return "audited", None
 
 
+def baseline_info(vbs: tuple[VerifiedBaseline, ...]) -> list[dict[str, Any]]:
+    return [{"name": vb.name, "version": vb.version, "key_id": vb.key_id, "sha256": vb.sha256, "signed": vb.signed}
+            for vb in vbs]
+
+
+def match_facts(tf: TargetFacts) -> dict[str, Any]:
+    """What baseline match rules see: inventory platform plus Redfish identity."""
+    root = tf.one(F.REDFISH_SERVICE_ROOT)
+    mgr = next(iter(tf.ok(F.REDFISH_MANAGER)), None)
+    system = next(iter(tf.ok(F.REDFISH_SYSTEM)), None)
+    return {
+        "platform": tf.meta.get("platform"),
+        "vendor": root.data.get("Vendor") if root and root.ok else None,
+        "product": root.data.get("Product") if root and root.ok else None,
+        "manager_model": mgr.data.get("Model") if mgr else None,
+        "model": system.data.get("Model") if system else None,
+    }
+
+
+def policy_for(tf: TargetFacts | None, vbs: tuple[VerifiedBaseline, ...]) -> Policy:
+    """The policy a target is judged by: the first baseline whose match rules apply, the
+    documented defaults otherwise (and the finding details say which)."""
+    if not vbs:
+        return DEFAULT_POLICY
+    if tf is None:
+        return Policy(effective_settings(vbs[0].baseline), vbs[0].baseline, f"baseline {vbs[0].name}")
+    facts = match_facts(tf)
+    for vb in vbs:
+        if baseline_applies(vb.baseline, facts):
+            return Policy(effective_settings(vb.baseline), vb.baseline, f"baseline {vb.name} v{vb.version}")
+    names = ", ".join(vb.name for vb in vbs)
+    return Policy(baseline_note=f"no baseline ({names}) matches this target: built-in default settings")
+
+
 class Sweep:
     def __init__(self, store: Store, inventory: Inventory, opts: SweepOptions) -> None:
         self.store = store
@@ -97,7 +131,7 @@ class Sweep:
             timeout=opts.request_timeout,
             needs=needs,
             credentials=CredentialOptions(enabled=opts.credential_tests, assume_lockout=opts.assume_lockout,
-                                          max_attempts=opts.settings.credential_attempts_max),
+                                          max_attempts=CREDENTIAL_ATTEMPTS_MAX),
         )
         self._write_lock = asyncio.Lock()
 
@@ -106,7 +140,7 @@ class Sweep:
         sweep_id, target_ids = self.store.begin_sweep(
             inventory_path=self.inventory.path, inventory_sha256=hashlib.sha256(inv_bytes).hexdigest(),
             targets=self.inventory.targets, options=self.opts.public(), tool_version=__version__)
-        evaluation_id = self.store.begin_evaluation(sweep_id, self.opts.baseline_info)
+        evaluation_id = self.store.begin_evaluation(sweep_id, baseline_info(self.opts.baselines))
         results: list[TargetResult] = []
         all_facts: list[TargetFacts] = []
         sem = asyncio.Semaphore(max(1, self.opts.concurrency))
@@ -122,7 +156,8 @@ class Sweep:
                         progress(res)
 
                 await asyncio.gather(*(one(t) for t in self.inventory.targets))
-            fleet = run_fleet_checks(all_facts, self.opts.settings, self.checks)
+            fleet_policy = policy_for(None, self.opts.baselines)
+            fleet = run_fleet_checks(all_facts, fleet_policy, self.checks)
             if fleet:
                 await asyncio.to_thread(self.store.write_findings, sweep_id, evaluation_id, fleet, target_ids)
             status = "complete"
@@ -150,7 +185,7 @@ class Sweep:
         tf = TargetFacts(t.name, facts, meta={**t.inventory_meta(), "status": status,
                                                "auditor_username": t.credentials.username if t.credentials
                                                else None})
-        findings = run_target_checks(tf, self.opts.settings, self.checks)
+        findings = run_target_checks(tf, policy_for(tf, self.opts.baselines), self.checks)
         async with self._write_lock:
             await asyncio.to_thread(self.store.write_target, sweep_id, target_id, evaluation_id, status=status,
                                     error=error, started_at=started, facts=facts, findings=findings)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from ..baseline.model import role_within
 from ..facts import REDFISH_ACCOUNT, REDFISH_ACCOUNT_SERVICE, REDFISH_SESSION_SERVICE, TargetFacts
-from ..policy import Settings
+from ..policy import GENERIC_ACCOUNT_NAMES, Policy
 from ._common import NSA_CISA, require
 from .base import Emit, check
-
-_ROLE_RANK = {"ReadOnly": 0, "Operator": 1, "Administrator": 2}
 
 
 @check(
@@ -29,7 +28,8 @@ _ROLE_RANK = {"ReadOnly": 0, "Operator": 1, "Administrator": 2}
     compliance=("NSA-CISA-BMC-2023:1", "NIST-800-53:AC-7", "NIST-800-53:IA-5"),
     needs=(REDFISH_ACCOUNT_SERVICE,),
 )
-def acct_001(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
+def acct_001(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
+    settings = policy.settings
     fact = require(tf, REDFISH_ACCOUNT_SERVICE, "AccountService")[0]
     svc = fact.data
     url = fact.evidence.get("url")
@@ -76,7 +76,8 @@ def acct_001(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
     compliance=("NSA-CISA-BMC-2023:1", "NIST-800-53:AC-6", "NIST-800-53:AC-2"),
     needs=(REDFISH_ACCOUNT,),
 )
-def acct_002(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
+def acct_002(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
+    settings = policy.settings
     accounts = require(tf, REDFISH_ACCOUNT, "AccountService/Accounts")
     auditor = (tf.meta.get("auditor_username") or "").lower()
     for fact in accounts:
@@ -92,19 +93,19 @@ def acct_002(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
             emit.passed(subject, "account is disabled", evidence=ev)
             continue
         if settings.allowed_accounts is not None:
-            rule = next((r for g, r in settings.allowed_accounts.items() if fnmatchcase(name, g)), None)
+            rule = next((r for r in settings.allowed_accounts if fnmatchcase(name, r.name)), None)
             if rule is None and name.lower() == auditor:
                 emit.passed(subject, "the auditor's own account", evidence=ev)
             elif rule is None:
                 emit.failed(subject, f"enabled account {name!r} ({role}) is not in the baseline allow-list",
                             evidence=ev)
-            elif _ROLE_RANK.get(role, 3) > _ROLE_RANK.get(rule, 2):
-                emit.failed(subject, f"account {name!r} has role {role}; baseline allows at most {rule}",
-                            evidence=ev)
+            elif role_within(role, rule.max_role) is not True:
+                emit.failed(subject, f"account {name!r} has role {role or '(none)'}; baseline allows at most "
+                            f"{rule.max_role}", evidence=ev)
             else:
                 emit.passed(subject, f"allowed by the baseline (role {role})", evidence=ev)
         else:
-            generic = next((g for g in settings.generic_account_names if fnmatchcase(name.lower(), g)), None)
+            generic = next((g for g in GENERIC_ACCOUNT_NAMES if fnmatchcase(name.lower(), g)), None)
             if generic:
                 emit.failed(subject, f"enabled generic/shared account {name!r} ({role}); no allow-list in "
                             "the baseline, so only generic names are flagged", evidence=ev)
@@ -123,7 +124,8 @@ def acct_002(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
     compliance=("NIST-800-53:AC-12",),
     needs=(REDFISH_SESSION_SERVICE,),
 )
-def acct_003(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
+def acct_003(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
+    settings = policy.settings
     fact = require(tf, REDFISH_SESSION_SERVICE, "SessionService")[0]
     timeout = fact.data.get("SessionTimeout")
     ev = {"url": fact.evidence.get("url"), "SessionTimeout": timeout}

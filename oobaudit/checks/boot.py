@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..facts import REDFISH_SECURE_BOOT, REDFISH_SYSTEM, TargetFacts
-from ..policy import Settings
+from ..policy import Policy
 from ._common import redfish_unavailable_reason
 from .base import CheckError, Emit, check
 
@@ -19,7 +19,8 @@ from .base import CheckError, Emit, check
     compliance=("NIST-800-53:SI-7",),
     needs=(REDFISH_SYSTEM, REDFISH_SECURE_BOOT),
 )
-def boot_001(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
+def boot_001(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
+    settings = policy.settings
     reason = redfish_unavailable_reason(tf)
     if reason:
         raise CheckError(reason)

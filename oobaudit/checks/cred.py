@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..facts import CRED_LOGIN, CRED_POLICY, TargetFacts
-from ..policy import Settings
+from ..policy import Policy
 from ._common import NSA_CISA
 from .base import CheckError, Emit, check
 
@@ -25,7 +25,7 @@ from .base import CheckError, Emit, check
     compliance=("NSA-CISA-BMC-2023:1", "NIST-800-53:IA-5(1)"),
     needs=(CRED_POLICY, CRED_LOGIN),
 )
-def cred_001(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
+def cred_001(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
     policy = tf.one(CRED_POLICY)
     if policy is None:
         raise CheckError("credential testing did not run")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..facts import HTTP_PLAIN, TargetFacts
-from ..policy import Settings
+from ..policy import Policy
 from .base import CheckError, Emit, check
 
 
@@ -21,7 +21,7 @@ from .base import CheckError, Emit, check
     compliance=("NIST-800-53:SC-8",),
     needs=(HTTP_PLAIN,),
 )
-def http_001(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
+def http_001(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
     facts = tf.of(HTTP_PLAIN)
     if not facts:
         raise CheckError("plain HTTP was not probed (no http port in the inventory)")

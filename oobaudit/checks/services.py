@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..facts import REDFISH_NETWORK_PROTOCOL, TargetFacts
-from ..policy import Settings
+from ..policy import Policy
 from ._common import NSA_CISA, enabled, require
 from .base import Emit, check
 
@@ -27,7 +27,8 @@ from .base import Emit, check
     compliance=("NSA-CISA-BMC-2023:3", "NIST-800-53:CM-7"),
     needs=(REDFISH_NETWORK_PROTOCOL,),
 )
-def svc_001(tf: TargetFacts, settings: Settings, emit: Emit) -> None:
+def svc_001(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
+    settings = policy.settings
     for fact in require(tf, REDFISH_NETWORK_PROTOCOL, "ManagerNetworkProtocol"):
         np = fact.data
         manager = fact.subject

@@ -14,6 +14,7 @@ Only the verdict is recorded (account, protocol, vendor row): never the password
 
 from __future__ import annotations
 
+import base64
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
@@ -171,6 +172,11 @@ async def test_redfish_defaults(
                         error=error))
 
 
+def _basic(user: str, password: Secret) -> str:
+    raw = f"{user}:{password.reveal()}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
 class _AttemptError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -193,7 +199,7 @@ async def _try_basic(crawl: _Crawl, path: str, user: str, password: Secret) -> b
         crawl.requests += 1
         try:
             async with session.get(
-                url, auth=aiohttp.BasicAuth(user, password.reveal()), allow_redirects=False,
+                url, headers={"Authorization": _basic(user, password)}, allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=crawl.opts.timeout),
             ) as resp:
                 await resp.read()

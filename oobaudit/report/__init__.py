@@ -88,7 +88,8 @@ def build_model(store: Store, sweep_id: str) -> ReportModel:
                "options": sweep.options or {}},
         evaluation={"id": ev.id if ev else None, "baseline_name": ev.baseline_name if ev else None,
                     "baseline_version": ev.baseline_version if ev else None,
-                    "baseline_key_id": ev.baseline_key_id if ev else None},
+                    "baseline_key_id": ev.baseline_key_id if ev else None,
+                    "baselines": (ev.baselines or []) if ev else []},
         targets=[{"name": t.name, "address": t.address, "site": t.site, "rack": t.rack, "platform": t.platform,
                   "status": t.status, "error": t.error, "ports": (t.meta or {}).get("ports", {})}
                  for t in targets],

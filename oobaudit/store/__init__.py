@@ -72,12 +72,13 @@ class Store:
             ids = {r.name: r.id for r in rows}
         return sid, ids
 
-    def begin_evaluation(self, sweep_id: str, baseline: dict[str, Any] | None = None) -> int:
-        baseline = baseline or {}
+    def begin_evaluation(self, sweep_id: str, baselines: list[dict[str, Any]] | None = None) -> int:
+        baselines = baselines or []
+        first = baselines[0] if baselines else {}
         with self.Session.begin() as s:
-            row = EvaluationRow(sweep_id=sweep_id, created_at=utcnow(), baseline_name=baseline.get("name"),
-                                baseline_version=baseline.get("version"), baseline_key_id=baseline.get("key_id"),
-                                baseline_sha256=baseline.get("sha256"))
+            row = EvaluationRow(sweep_id=sweep_id, created_at=utcnow(), baseline_name=first.get("name"),
+                                baseline_version=first.get("version"), baseline_key_id=first.get("key_id"),
+                                baseline_sha256=first.get("sha256"), baselines=baselines)
             s.add(row)
             s.flush()
             return row.id

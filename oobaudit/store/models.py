@@ -81,6 +81,8 @@ class EvaluationRow(Base):
     baseline_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     baseline_key_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     baseline_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Every baseline of the evaluation: [{name, version, key_id, sha256, signed}].
+    baselines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
 class FindingRow(Base):

@@ -86,7 +86,7 @@ def test_sweep_of_mockup_reports_its_insecure_services(sushy, tmp_path, monkeypa
     result = asyncio.run(Sweep(store, load_inventory(sushy), SweepOptions()).run())
     assert result.status == "complete" and result.targets[0].status == "audited"
     st = {(f.check_id, f.subject): f.status for f in result.findings}
-    for svc in ("Telnet", "SSDP", "SNMPv1", "KVMIP", "VirtualMedia"):
+    for svc in ("Telnet", "SSDP", "SNMPv1", "HTTP"):
         assert st[("OOB-SVC-001", f"BMC:{svc}")] is Status.FAIL
     assert st[("OOB-SVC-001", "BMC:SNMPv2c")] is Status.PASS
     assert st[("OOB-IPMI-001", "BMC:IPMI")] is Status.FAIL

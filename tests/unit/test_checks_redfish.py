@@ -12,7 +12,7 @@ from oobaudit.checks import REGISTRY, Status, run_target_checks
 from oobaudit.collectors.credentials import CredentialOptions, attempt_budget
 from oobaudit.collectors.redfish import sanitize
 from oobaudit.facts import Fact, TargetFacts
-from oobaudit.policy import DEFAULT_SETTINGS, Settings
+from oobaudit.policy import DEFAULT_SETTINGS, AccountRule, Policy, Settings
 
 MOCKUP = Path(__file__).parents[3] / "shared" / "redfish-mockups" / "public-rackmount1"
 
@@ -27,7 +27,7 @@ CONNECTED = fact(F.REDFISH_CONNECTIVITY, data={"auth": "session"})
 
 def run(check_id, *facts_, settings: Settings = DEFAULT_SETTINGS, meta=None):
     tf = TargetFacts("bmc1", [CONNECTED, *facts_], meta=meta or {})
-    return run_target_checks(tf, settings, [REGISTRY[check_id]])
+    return run_target_checks(tf, Policy(settings), [REGISTRY[check_id]])
 
 
 def statuses(findings):
@@ -43,7 +43,11 @@ def test_svc_001_fails_each_insecure_service_and_passes_disabled_ones():
           "SNMP": {"ProtocolEnabled": True, "EnableSNMPv1": True, "EnableSNMPv2c": False, "EnableSNMPv3": True}}
     st = statuses(run("OOB-SVC-001", fact(F.REDFISH_NETWORK_PROTOCOL, "BMC", np)))
     assert st == {"BMC:Telnet": Status.FAIL, "BMC:SSDP": Status.PASS, "BMC:SNMPv1": Status.FAIL,
-                  "BMC:SNMPv2c": Status.PASS, "BMC:KVMIP": Status.FAIL, "BMC:VirtualMedia": Status.PASS}
+                  "BMC:SNMPv2c": Status.PASS, "BMC:HTTP": Status.PASS}
+    # KVM and virtual media are judged only when the baseline says the site does not use them.
+    st = statuses(run("OOB-SVC-001", fact(F.REDFISH_NETWORK_PROTOCOL, "BMC", np),
+                      settings=Settings(services_off=["KVMIP", "VirtualMedia"])))
+    assert st == {"BMC:KVMIP": Status.FAIL, "BMC:VirtualMedia": Status.PASS}
 
 
 def test_svc_001_respects_baseline_services_list_and_default_community():
@@ -51,14 +55,14 @@ def test_svc_001_respects_baseline_services_list_and_default_community():
                                         "CommunityStrings": [{"Name": "c1", "CommunityString": "<redacted>",
                                                               "CommunityStringIsDefault": True}]}}
     st = statuses(run("OOB-SVC-001", fact(F.REDFISH_NETWORK_PROTOCOL, "BMC", np),
-                      settings=Settings(services_off=("SNMPv2c",))))
+                      settings=Settings(services_off=["SNMPv2c"])))
     assert st == {"BMC:SNMP community c1": Status.FAIL, "BMC:SNMPv2c": Status.FAIL}
 
 
 def test_redfish_checks_error_with_reason_when_target_unreachable():
     tf = TargetFacts("bmc1", [fact(F.REDFISH_CONNECTIVITY, error="service root unreadable: timed out")])
     ids = ["OOB-SVC-001", "OOB-ACCT-001", "OOB-ACCT-002", "OOB-ACCT-003", "OOB-BOOT-001", "OOB-IPMI-001"]
-    out = run_target_checks(tf, DEFAULT_SETTINGS, [REGISTRY[i] for i in ids])
+    out = run_target_checks(tf, Policy(), [REGISTRY[i] for i in ids])
     assert {f.check_id for f in out} == set(ids)
     assert all(f.status is Status.ERROR and "timed out" in f.detail for f in out)
 
@@ -92,7 +96,8 @@ def test_acct_002_allow_list_and_generic_names():
     st = statuses(run("OOB-ACCT-002", *accts, meta={"auditor_username": "auditor"}))
     assert st == {"account:admin": Status.PASS, "account:test": Status.FAIL, "account:ops": Status.PASS,
                   "account:auditor": Status.PASS}
-    strict = Settings(allowed_accounts={"admin": "Administrator", "ops": "Operator"})
+    strict = Settings(allowed_accounts=[AccountRule(name="admin", max_role="Administrator"),
+                                        AccountRule(name="ops", max_role="Operator")])
     st = statuses(run("OOB-ACCT-002", *accts, settings=strict, meta={"auditor_username": "auditor"}))
     assert st == {"account:admin": Status.PASS, "account:test": Status.FAIL, "account:ops": Status.FAIL,
                   "account:auditor": Status.PASS}

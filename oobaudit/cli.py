@@ -363,6 +363,37 @@ def report(
 
 
 @app.command()
+def evaluate(
+    sweep_id: Annotated[str, typer.Argument(help="Sweep id, a unique prefix, or 'latest'.")],
+    baseline: Annotated[list[Path] | None, typer.Option("--baseline", help="Signed baseline; repeatable.")] = None,
+    trusted_keys: TrustOpt = None,
+    db: DbOpt = None,
+    out_dir: OutOpt = None,
+    fail_on: Annotated[str, typer.Option(help="Exit 1 when a FAIL at or above this severity exists.")] = "low",
+    allow_unsigned: Annotated[bool, typer.Option("--allow-unsigned")] = False,
+    expired: Annotated[str, typer.Option(help="refuse | warn")] = "refuse",
+) -> None:
+    """Re-run every check on a stored sweep's facts (no BMC is touched) and store a new evaluation."""
+    from .engine import evaluate_stored
+
+    sev = _severity(fail_on)
+    store = _open_store(db)
+    sid = store.resolve_sweep_id(sweep_id)
+    if sid is None:
+        raise _bad_input(f"no single sweep matches {sweep_id!r} in {store.url}")
+    vbs = tuple(load_baseline(b, trusted_keys, store, allow_unsigned=allow_unsigned, expired=expired)
+                for b in baseline or [])
+    evaluation_id, findings = evaluate_stored(store, sid, vbs)
+    reports = write_reports(build_model(store, sid), out_dir or Path("reports") / sid)
+    fails = [f for f in findings if f.status.value == "FAIL"]
+    out.print(f"sweep {sid}: evaluation {evaluation_id} with {', '.join(v.name for v in vbs) or 'default settings'}"
+              f": {len(fails)} FAIL of {len(findings)} findings; reports: {reports['html']}")
+    unaudited = any(t.status != "audited" for t in store.targets(sid))
+    raise typer.Exit(EXIT_UNAUDITED if unaudited else
+                     EXIT_FAIL if any(f.severity.rank >= sev.rank for f in fails) else EXIT_OK)
+
+
+@app.command()
 def sweeps(db: DbOpt = None, limit: Annotated[int, typer.Option(min=1)] = 20) -> None:
     """List past sweeps, newest first."""
     store = _open_store(db)

@@ -190,3 +190,22 @@ class Sweep:
             await asyncio.to_thread(self.store.write_target, sweep_id, target_id, evaluation_id, status=status,
                                     error=error, started_at=started, facts=facts, findings=findings)
         return TargetResult(t.name, status, error, findings), tf
+
+
+def evaluate_stored(store: Store, sweep_id: str, baselines: tuple[VerifiedBaseline, ...],
+                    check_ids: list[str] | None = None) -> tuple[int, list[Finding]]:
+    """Re-judge a stored sweep against (other) baselines without touching a BMC.
+
+    The facts are read back from the store, every check runs again, and the findings
+    are stored as a new evaluation of the same sweep; reports show the newest one.
+    """
+    checks = select_checks(check_ids)
+    fleet = store.target_facts(sweep_id)
+    target_ids = {t.name: t.id for t in store.targets(sweep_id)}
+    evaluation_id = store.begin_evaluation(sweep_id, baseline_info(baselines))
+    findings: list[Finding] = []
+    for tf in fleet:
+        findings.extend(run_target_checks(tf, policy_for(tf, baselines), checks))
+    findings.extend(run_fleet_checks(fleet, policy_for(None, baselines), checks))
+    store.write_findings(sweep_id, evaluation_id, findings, target_ids)
+    return evaluation_id, findings

@@ -66,7 +66,10 @@ class Store:
                            inventory_sha256=inventory_sha256, tool_version=tool_version, options=options))
             s.flush()
             rows = [TargetRow(sweep_id=sid, name=t.name, address=t.address, site=t.site, rack=t.rack,
-                              platform=t.platform, meta=t.inventory_meta(), status="pending") for t in targets]
+                              platform=t.platform, status="pending",
+                              meta={**t.inventory_meta(),
+                                    "auditor": t.credentials.username if t.credentials else None})
+                    for t in targets]
             s.add_all(rows)
             s.flush()
             ids = {r.name: r.id for r in rows}
@@ -158,7 +161,7 @@ class Store:
                 out.append(TargetFacts(t.name, [
                     Fact(kind=r.kind, subject=r.subject, collector=r.collector, data=r.data or {},
                          evidence=r.evidence or {}, error=r.error, collected_at=r.collected_at) for r in rows
-                ], meta={**(t.meta or {}), "status": t.status}))
+                ], meta={**(t.meta or {}), "status": t.status, "auditor_username": (t.meta or {}).get("auditor")}))
             return out
 
     def fact_count(self, sweep_id: str) -> int:

@@ -164,3 +164,40 @@ def test_sentinel_password_appears_in_no_row_report_or_log(swept):
         assert SENTINEL.encode() not in blob
     # and the sentinel really was used: the auditor logged in everywhere healthy
     assert any(t.status == "audited" for t in swept["result"].targets)
+
+
+def test_evaluate_rejudges_stored_facts_without_touching_a_bmc(swept):
+    from oobaudit.engine import evaluate_stored
+
+    store, sid = swept["store"], swept["result"].sweep_id
+    facts_before = store.fact_count(sid)
+    _, plain = evaluate_stored(store, sid, ())  # no baseline: firmware has no approved level
+    fw = [f for f in plain if f.target == "b-hgx-h100-stale-vbios-000" and f.check_id == "OOB-FW-003"]
+    assert [f.status for f in fw] == [Status.NOT_APPLICABLE]
+    keys = TrustedKeys.from_dirs([ROOT / "oobaudit" / "data" / "trusted-keys-demo"])
+    vb = verify_and_load(ROOT / "baselines" / "hgx-h100.yaml", keys, expired="warn")
+    ev_id, again = evaluate_stored(store, sid, (vb,))
+    fails = [(f.check_id, f.subject) for f in again if f.target == "b-hgx-h100-stale-vbios-000"
+             and f.status is Status.FAIL]
+    assert fails == [("OOB-FW-003", "HGX_FW_GPU_SXM_3")]
+    assert store.fact_count(sid) == facts_before  # facts untouched, a new evaluation stored
+    assert store.latest_evaluation(sid).id == ev_id
+
+
+def test_demo_command_runs_on_loopback_and_writes_reports(tmp_path):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "oobaudit", "demo", "--out", str(tmp_path / "rep"), "--db",
+                        f"sqlite:///{tmp_path / 'demo.db'}"], capture_output=True, text=True, timeout=300,
+                       cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "a-factory-default-000" in p.stdout and "a-hardened-000" in p.stdout
+    row = next(line for line in p.stdout.splitlines() if "a-factory-default-000" in line)
+    assert row.count("FAIL") >= 5
+    data = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert (tmp_path / "rep" / "report.html").is_file()
+    st = {(f["target"], f["check_id"], f["status"]) for f in data["findings"]}
+    for cid in ("OOB-CRED-001", "OOB-SVC-001", "OOB-ACCT-001"):
+        assert ("a-factory-default-000", cid, "FAIL") in st
+        assert ("a-hardened-000", cid, "PASS") in st and ("a-hardened-000", cid, "FAIL") not in st

@@ -1,0 +1,124 @@
+"""Benchmark: sweep a mock fleet and print the figures that matter to an operator.
+
+The mock fleet runs in its own process (``python -m mock_bmc``), so the auditor's CPU
+time and peak RSS measured here are the auditor's alone.  Printed, and appended as one
+JSON line to ``--results`` (default bench/results.jsonl):
+
+- wall time of the sweep;
+- the latency bound: dependent request depth x latency x ceil(N / concurrency), i.e. the
+  best any crawler with that concurrency could do against that latency;
+- the auditor's CPU time (user + sys) and CPU per BMC;
+- requests per second (Redfish requests the collectors made, from the stored facts);
+- the auditor's peak RSS.
+
+Usage:  python bench/sweep.py --bmcs 200 --latency-ms 50 [--concurrency 100] [--profile hardened]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from oobaudit import facts as F
+from oobaudit.collectors.redfish import PLAN, Step
+from oobaudit.engine import Sweep, SweepOptions
+from oobaudit.inventory import load_inventory
+from oobaudit.store import Store
+
+
+def plan_depth(steps: tuple[Step, ...] = PLAN) -> int:
+    """Longest chain of dependent GETs in the crawl plan (a collection costs two hops)."""
+    return max((1 + (1 if s.collection else 0) + plan_depth(s.children) for s in steps), default=0)
+
+
+#: Dependent round trips per BMC: service root, unauthenticated probe, session login, the crawl's
+#: longest chain, one credential attempt, logout.  Credential attempts on more accounts add more.
+def request_depth() -> int:
+    return 3 + plan_depth() + 1 + 1
+
+
+def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[subprocess.Popen, Path]:
+    inv = tmp / "bench-inventory.yaml"
+    env = {**os.environ, "BENCH_AUDITOR_PASSWORD": "bench-" + os.urandom(8).hex()}
+    cmd = [sys.executable, "-m", "mock_bmc", "--profile", f"{args.profile}:{args.bmcs}", "--base-port",
+           str(args.base_port), "--latency-ms", str(args.latency_ms), "--emit-inventory", str(inv),
+           "--auditor-password-env", "BENCH_AUDITOR_PASSWORD", "--key-scope", "fleet"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120 + args.bmcs * 0.05
+    while not (inv.exists() and inv.with_name(inv.name + ".secret").exists()):
+        if proc.poll() is not None:
+            raise SystemExit(f"mock fleet exited: {proc.stderr.read() if proc.stderr else ''}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("mock fleet did not start in time")
+        time.sleep(0.2)
+    time.sleep(0.5)
+    return proc, inv
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bmcs", type=int, default=100)
+    ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--concurrency", type=int, default=100)
+    ap.add_argument("--profile", default="hardened")
+    ap.add_argument("--base-port", type=int, default=30000)
+    ap.add_argument("--no-credential-tests", action="store_true")
+    ap.add_argument("--results", default=str(Path(__file__).parent / "results.jsonl"))
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="oobaudit-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        proc, inv_path = start_fleet(args, tmp)
+        try:
+            inventory = load_inventory(inv_path)
+            store = Store(f"sqlite:///{tmp / 'bench.db'}")
+            opts = SweepOptions(concurrency=args.concurrency, target_deadline=600, request_timeout=60,
+                                credential_tests=not args.no_credential_tests)
+            ru0 = resource.getrusage(resource.RUSAGE_SELF)
+            t0 = time.perf_counter()
+            result = asyncio.run(Sweep(store, inventory, opts).run())
+            wall = time.perf_counter() - t0
+            ru1 = resource.getrusage(resource.RUSAGE_SELF)
+            requests = 0
+            for tf in store.target_facts(result.sweep_id):
+                conn = tf.one(F.REDFISH_CONNECTIVITY)
+                if conn and conn.ok:
+                    requests += int(conn.data.get("requests", 0))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    depth = request_depth()
+    bound = depth * args.latency_ms / 1000 * math.ceil(args.bmcs / args.concurrency)
+    audited = sum(1 for t in result.targets if t.status == "audited")
+    row = {
+        "bench": "sweep", "bmcs": args.bmcs, "latency_ms": args.latency_ms, "concurrency": args.concurrency,
+        "profile": args.profile, "audited": audited, "wall_s": round(wall, 3), "request_depth": depth,
+        "latency_bound_s": round(bound, 3), "cpu_s": round(cpu, 3), "cpu_ms_per_bmc": round(1000 * cpu / args.bmcs, 2),
+        "requests": requests, "requests_per_s": round(requests / wall, 1) if wall else None,
+        "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1), "python": sys.version.split()[0],
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    for k, v in row.items():
+        print(f"{k:>16}: {v}")
+    with open(args.results, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()

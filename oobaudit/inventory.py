@@ -87,11 +87,33 @@ class DefaultsSpec(_Strict):
     tags: list[str] = Field(default_factory=list)
 
 
+class VantageSpec(_Strict):
+    """A place probes are run from (``oobaudit reach --vantage NAME``)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    zone: str = Field(min_length=1, max_length=128, description="e.g. management, tenant, production")
+    #: True: every BMC must answer from here (OOB-NET-002); False: every BMC port must be dark (OOB-NET-001).
+    bmc_reachable: bool
+    description: str = ""
+
+
 class InventorySpec(_Strict):
     version: int = 1
     allow_literal_secrets: bool = False
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
+    #: The OOB management ranges (CIDRs): discovery sweeps them for unknown BMCs (OOB-NET-003).
+    management_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(default_factory=list)
+    vantage_points: list[VantageSpec] = Field(default_factory=list)
     sites: list[SiteSpec] = Field(min_length=1)
+
+    @field_validator("vantage_points")
+    @classmethod
+    def _unique_vantage(cls, v: list[VantageSpec]) -> list[VantageSpec]:
+        names = [x.name for x in v]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"duplicate vantage point name(s): {', '.join(sorted(dup))}")
+        return v
 
     @field_validator("version")
     @classmethod
@@ -143,10 +165,23 @@ class Target:
         }
 
 
+@dataclass(frozen=True)
+class VantagePoint:
+    name: str
+    zone: str
+    bmc_reachable: bool
+    description: str = ""
+
+
 @dataclass
 class Inventory:
     path: str
     targets: list[Target] = field(default_factory=list)
+    management_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = field(default_factory=list)
+    vantage_points: list[VantagePoint] = field(default_factory=list)
+
+    def vantage(self, name: str) -> VantagePoint | None:
+        return next((v for v in self.vantage_points if v.name == name), None)
 
     def __iter__(self) -> Iterable[Target]:  # type: ignore[override]
         return iter(self.targets)
@@ -173,7 +208,9 @@ def load_inventory(path: str | Path, text: str | None = None) -> Inventory:
 
 def _targets(doc: LocatedDocument, spec: InventorySpec, base_dir: Path) -> Inventory:
     issues: list[SourceIssue] = []
-    inv = Inventory(path=doc.path)
+    inv = Inventory(path=doc.path, management_networks=list(spec.management_networks),
+                    vantage_points=[VantagePoint(v.name, v.zone, v.bmc_reachable, v.description)
+                                    for v in spec.vantage_points])
     seen_names: dict[str, int | None] = {}
     seen_endpoints: dict[tuple[str, int | None], str] = {}
     overrides = spec.defaults.ports.model_dump(exclude_none=True) if spec.defaults.ports else {}

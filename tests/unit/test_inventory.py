@@ -157,3 +157,32 @@ def test_empty_or_wrong_shape_file(tmp_path):
 def test_shipped_lab_inventory_is_valid():
     inv = load_inventory(Path(__file__).parents[2] / "inventory" / "lab.yaml")
     assert len(inv) >= 4 and {t.rack for t in inv.targets} == {"rack-a", "rack-b"}
+
+
+def test_zones_management_networks_and_vantage_points(tmp_path):
+    p = write(tmp_path, """\
+        version: 1
+        management_networks: [198.18.10.0/24, "fd00:10::/64"]
+        vantage_points:
+          - {name: mgmt-jump, zone: management, bmc_reachable: true}
+          - {name: tenant-a, zone: tenant, bmc_reachable: false}
+        sites:
+          - name: x
+            racks:
+              - name: r
+                hosts:
+                  - {name: a, address: 198.18.10.5}
+        """)
+    inv = load_inventory(p)
+    assert [str(n) for n in inv.management_networks] == ["198.18.10.0/24", "fd00:10::/64"]
+    assert inv.vantage("tenant-a").bmc_reachable is False and inv.vantage("nope") is None
+    out = issues(tmp_path, """\
+        version: 1
+        management_networks: [198.18.10.1/33]
+        vantage_points:
+          - {name: v, zone: management, bmc_reachable: true}
+          - {name: v, zone: tenant, bmc_reachable: false}
+        sites: [{name: x, racks: []}]
+        """)
+    text = "\n".join(out)
+    assert "inv.yaml:2: management_networks[0]" in text and "duplicate vantage point name(s): v" in text

@@ -28,7 +28,7 @@ from .checks import REGISTRY, Severity, select_checks
 from .engine import Sweep, SweepOptions, SweepResult
 from .inventory import load_inventory
 from .report import FORMATS, build_model, render, write_reports
-from .store import Store, default_db_url
+from .store import Store, StoreError, default_db_url
 from .yamlsrc import SourceError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNAUDITED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -267,7 +267,8 @@ def one_line(result: SweepResult, reports: dict[str, Path] | None) -> str:
     return json.dumps(line, separators=(",", ":"))
 
 
-def run_sweep(inventory_path: Path, store: Store, opts: SweepOptions, *, quiet: bool) -> SweepResult:
+def run_sweep(inventory_path: Path, store: Store, opts: SweepOptions, *, quiet: bool,
+              resume: str | None = None) -> SweepResult:
     try:
         inv = load_inventory(inventory_path)
     except SourceError as exc:
@@ -280,13 +281,13 @@ def run_sweep(inventory_path: Path, store: Store, opts: SweepOptions, *, quiet: 
         raise _bad_input(str(exc)) from None
     sweep = Sweep(store, inv, opts)
     if quiet or not err.is_terminal:
-        return asyncio.run(sweep.run())
+        return asyncio.run(sweep.run(resume=resume))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=err, transient=True) as bar:
         task = bar.add_task("", total=len(inv))
-        return asyncio.run(sweep.run(lambda r: bar.update(task, advance=1, description=r.name)))
+        return asyncio.run(sweep.run(lambda r: bar.update(task, advance=1, description=r.name), resume=resume))
 
 
 @app.command()
@@ -311,6 +312,8 @@ def sweep(
     allow_unsigned: Annotated[bool, typer.Option("--allow-unsigned", help="Accept an unsigned baseline (loudly).")]
     = False,
     expired: Annotated[str, typer.Option(help="An expired baseline: refuse | warn.")] = "refuse",
+    resume: Annotated[str | None, typer.Option(
+        "--resume", help="Finish an interrupted sweep (id or prefix); finished targets are not re-audited.")] = None,
 ) -> None:
     """Sweep every BMC in an inventory, store facts and findings, write reports."""
     sev = _severity(fail_on)
@@ -325,8 +328,15 @@ def sweep(
     opts = SweepOptions(concurrency=concurrency, target_deadline=deadline, request_timeout=timeout,
                         credential_tests=not no_credential_tests, assume_lockout=assume_lockout, check_ids=check,
                         baselines=vbs)
+    resume_id = None
+    if resume:
+        resume_id = store.resolve_sweep_id(resume)
+        if resume_id is None:
+            raise _bad_input(f"no single sweep matches {resume!r} in {store.url}")
     try:
-        result = run_sweep(inventory, store, opts, quiet=quiet)
+        result = run_sweep(inventory, store, opts, quiet=quiet, resume=resume_id)
+    except StoreError as exc:
+        raise _bad_input(str(exc)) from None
     except KeyboardInterrupt:
         err.print("[yellow]interrupted: the sweep is marked interrupted; finished targets are kept[/]")
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -27,7 +27,7 @@ from .collectors.redfish import RedfishOptions, collect_redfish
 from .facts import Fact, TargetFacts, utcnow
 from .inventory import Inventory, Target
 from .policy import CREDENTIAL_ATTEMPTS_MAX, DEFAULT_POLICY, Policy
-from .store import Store
+from .store import Store, StoreError
 
 log = logging.getLogger("oobaudit.engine")
 
@@ -135,15 +135,33 @@ class Sweep:
         )
         self._write_lock = asyncio.Lock()
 
-    async def run(self, progress: Progress | None = None) -> SweepResult:
-        inv_bytes = Path(self.inventory.path).read_bytes() if Path(self.inventory.path).is_file() else b""
-        sweep_id, target_ids = self.store.begin_sweep(
-            inventory_path=self.inventory.path, inventory_sha256=hashlib.sha256(inv_bytes).hexdigest(),
-            targets=self.inventory.targets, options=self.opts.public(), tool_version=__version__)
-        evaluation_id = self.store.begin_evaluation(sweep_id, baseline_info(self.opts.baselines))
+    async def run(self, progress: Progress | None = None, resume: str | None = None) -> SweepResult:
+        """Sweep every target, or with ``resume`` finish an interrupted sweep: targets already
+        written keep their facts and findings and are not audited again."""
         results: list[TargetResult] = []
         all_facts: list[TargetFacts] = []
+        todo = self.inventory.targets
+        if resume is None:
+            inv_bytes = Path(self.inventory.path).read_bytes() if Path(self.inventory.path).is_file() else b""
+            sweep_id, target_ids = self.store.begin_sweep(
+                inventory_path=self.inventory.path, inventory_sha256=hashlib.sha256(inv_bytes).hexdigest(),
+                targets=self.inventory.targets, options=self.opts.public(), tool_version=__version__)
+            evaluation_id = self.store.begin_evaluation(sweep_id, baseline_info(self.opts.baselines))
+        else:
+            sweep_id = resume
+            evaluation_id, target_ids, done = self.store.reopen_sweep(sweep_id)
+            missing = sorted(set(target_ids) - {t.name for t in self.inventory.targets})
+            if missing:
+                raise StoreError(f"the inventory no longer lists {len(missing)} target(s) of sweep {sweep_id}, "
+                                 f"e.g. {missing[0]!r}: resume with the sweep's own inventory")
+            todo = [t for t in self.inventory.targets if t.name in target_ids and t.name not in done]
+            for tf in self.store.target_facts(sweep_id):
+                if tf.target in done:
+                    all_facts.append(tf)
+                    results.append(TargetResult(tf.target, done[tf.target][0], done[tf.target][1],
+                                                self.store.target_findings(sweep_id, evaluation_id, tf.target)))
         sem = asyncio.Semaphore(max(1, self.opts.concurrency))
+        fleet: list[Finding] = []
         status = "interrupted"
         try:
             async with make_session(limit=max(16, self.opts.concurrency * 2)) as http:
@@ -155,7 +173,7 @@ class Sweep:
                     if progress:
                         progress(res)
 
-                await asyncio.gather(*(one(t) for t in self.inventory.targets))
+                await asyncio.gather(*(one(t) for t in todo))
             fleet_policy = policy_for(None, self.opts.baselines)
             fleet = run_fleet_checks(all_facts, fleet_policy, self.checks)
             if fleet:

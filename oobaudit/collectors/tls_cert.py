@@ -11,13 +11,14 @@ matched at collection time; checks may re-run the lookup with a newer table via
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
@@ -60,14 +61,8 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def pem_of(der: bytes) -> str:
-    return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
 def der_to_pem(der: bytes) -> str:
     """PEM armour without parsing (works for certificates cryptography refuses)."""
-    import base64
-
     b64 = base64.b64encode(der).decode("ascii")
     lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
@@ -357,9 +352,7 @@ __all__ = [
     "address_matches",
     "der_to_pem",
     "describe_certificate",
-    "hashes",
     "hostname_matches",
-    "pem_of",
     "sha256_hex",
     "spki_der_from_tbs",
 ]

@@ -384,7 +384,7 @@ class ReplyParser:
                 return
 
     def _finish(self, kind: str, detail: str) -> None:
-        if self.reply.kind in ("incomplete",) or kind in ("not_tls",):
+        if self.reply.kind == "incomplete":  # keep a ServerHello already parsed
             self.reply.kind = kind
         self.reply.detail = detail
         self.done = True

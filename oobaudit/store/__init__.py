@@ -22,7 +22,11 @@ from ..checks.base import Finding
 from ..facts import Fact, TargetFacts, utcnow
 from .models import Base, BaselineSeenRow, EvaluationRow, FactRow, FindingRow, SweepRow, TargetRow
 
-__all__ = ["Store", "default_db_url", "SweepRow", "TargetRow", "FactRow", "FindingRow", "EvaluationRow"]
+__all__ = ["Store", "StoreError", "default_db_url", "SweepRow", "TargetRow", "FactRow", "FindingRow", "EvaluationRow"]
+
+
+class StoreError(ValueError):
+    """A request the store cannot honour (unknown sweep, resuming a complete one...)."""
 
 
 def default_db_url() -> str:
@@ -106,6 +110,37 @@ class Store:
                        target_ids: dict[str, int]) -> None:
         with self.Session.begin() as s:
             s.add_all(_finding_row(sweep_id, evaluation_id, target_ids.get(f.target), f) for f in findings)
+
+    def reopen_sweep(self, sweep_id: str) -> tuple[int, dict[str, int], dict[str, tuple[str, str | None]]]:
+        """Mark an interrupted (or killed: still 'running') sweep running again for --resume.
+
+        Returns (evaluation id, target ids by name, {finished target: (status, error)}).
+        A complete sweep is refused: resuming it would re-audit nothing and hide that.
+        """
+        with self.Session.begin() as s:
+            row = s.get(SweepRow, sweep_id)
+            if row is None:
+                raise StoreError(f"no sweep {sweep_id!r}")
+            if row.status == "complete":
+                raise StoreError(f"sweep {sweep_id} is already complete")
+            row.status = "running"
+            row.finished_at = None
+            ev = s.scalar(select(EvaluationRow.id).where(EvaluationRow.sweep_id == sweep_id)
+                          .order_by(EvaluationRow.id.desc()).limit(1))
+            targets = list(s.scalars(select(TargetRow).where(TargetRow.sweep_id == sweep_id)))
+            if ev is None:
+                raise StoreError(f"sweep {sweep_id} has no evaluation to resume")
+            ids = {t.name: t.id for t in targets}
+            done = {t.name: (t.status, t.error) for t in targets if t.status != "pending"}
+            return ev, ids, done
+
+    def target_findings(self, sweep_id: str, evaluation_id: int, target: str) -> list[Finding]:
+        with self.Session() as s:
+            rows = s.scalars(select(FindingRow).where(FindingRow.evaluation_id == evaluation_id,
+                                                      FindingRow.target_name == target))
+            return [Finding(check_id=r.check_id, target=r.target_name, subject=r.subject, status=r.status,
+                            severity=r.severity, title=r.title, detail=r.detail, evidence=r.evidence or {})
+                    for r in rows]
 
     def finish_sweep(self, sweep_id: str, status: str) -> None:
         with self.Session.begin() as s:

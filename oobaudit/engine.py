@@ -24,12 +24,14 @@ from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_
 from .collectors.credentials import CredentialOptions
 from .collectors.http import make_session
 from .collectors.redfish import RedfishOptions, collect_redfish
+from .collectors.tls import collect_tls
 from .facts import Fact, TargetFacts, utcnow
 from .inventory import Inventory, Target
 from .policy import CREDENTIAL_ATTEMPTS_MAX, DEFAULT_POLICY, Policy
 from .store import Store, StoreError
 
 log = logging.getLogger("oobaudit.engine")
+TLS_KINDS = frozenset({F.TLS_CONNECTIVITY, F.TLS_VERSIONS, F.TLS_CIPHER_CLASSES, F.TLS_CERTIFICATE})
 
 
 @dataclass
@@ -77,7 +79,7 @@ def target_status(facts: list[Fact]) -> tuple[str, str | None]:
     if conn.error:
         unreachable = any(s in conn.error for s in ("refused", "timed out", "cannot connect", "TLS handshake"))
         return ("unreachable" if unreachable else "error"), conn.error
-    errors = [f for f in facts if f.error and f.kind.startswith("redfish.")]
+    errors = [f for f in facts if f.error and f.kind.startswith(("redfish.", "tls."))]
     if errors:
         return "partial", f"{len(errors)} resource(s) unreadable, first: {errors[0].subject}: {errors[0].error}"
     deadline = next((f for f in facts if f.kind == "engine.deadline"), None)
@@ -127,6 +129,7 @@ class Sweep:
         self.opts = opts
         self.checks: list[Check] = select_checks(opts.check_ids)
         needs = frozenset(k for c in self.checks for k in c.meta.needs)
+        self.needs = needs
         self.redfish_opts = RedfishOptions(
             timeout=opts.request_timeout,
             needs=needs,
@@ -185,13 +188,21 @@ class Sweep:
         findings = [f for r in results for f in r.findings] + fleet
         return SweepResult(sweep_id, status, results, findings)
 
+    async def _tls(self, t: Target, facts: list[Fact]) -> None:
+        port = t.port("https")
+        assert port is not None
+        facts.extend(await collect_tls(t.address, port, timeout=min(5.0, self.opts.request_timeout)))
+
     async def _target(self, t: Target, http: Any, sweep_id: str, target_id: int,
                       evaluation_id: int) -> tuple[TargetResult, TargetFacts]:
         started: datetime = utcnow()
         facts: list[Fact] = []
         try:
             async with asyncio.timeout(self.opts.target_deadline):
-                await collect_redfish(t, http, facts, self.redfish_opts)
+                jobs = [collect_redfish(t, http, facts, self.redfish_opts)]
+                if t.port("https") and self.needs & TLS_KINDS:
+                    jobs.append(self._tls(t, facts))
+                await asyncio.gather(*jobs)
         except TimeoutError:
             facts.append(Fact(kind="engine.deadline", collector="engine",
                               error=f"per-target deadline of {self.opts.target_deadline:g} s exceeded"))

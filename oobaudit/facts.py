@@ -35,6 +35,10 @@ REDFISH_UPDATE_SERVICE = "redfish.update_service"
 HTTP_PLAIN = "http.plain"
 CRED_LOGIN = "cred.login"
 CRED_POLICY = "cred.policy"
+TLS_CONNECTIVITY = "tls.connectivity"
+TLS_VERSIONS = "tls.versions"
+TLS_CIPHER_CLASSES = "tls.cipher_classes"
+TLS_CERTIFICATE = "tls.certificate"
 
 
 def utcnow() -> datetime:

@@ -43,7 +43,7 @@ app.add_typer(checks_app, name="checks")
 app.add_typer(baseline_app, name="baseline")
 
 err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Report directory (default reports/<sweep id>).")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (default: $OOBAUDIT_DB or "
@@ -222,14 +222,17 @@ def _column(check_id: str) -> str:
 def summary_table(result: SweepResult, title: str = "oobaudit summary") -> Table:
     """Targets × checks: the worst status per cell, so a reader sees posture at a glance.
     Columns where no target has a verdict (all N/A) are left out."""
-    rank = {"FAIL": 4, "ERROR": 3, "MUTED": 2, "PASS": 1, "NOT_APPLICABLE": 0}
-    style = {"FAIL": "bold red", "ERROR": "magenta", "PASS": "green", "NOT_APPLICABLE": "dim", "MUTED": "yellow"}
+    rank = {"FAIL": 5, "ERROR": 4, "MUTED": 3, "INFO": 2, "PASS": 1, "NOT_APPLICABLE": 0}
+    style = {"FAIL": "bold red", "ERROR": "magenta", "PASS": "green", "NOT_APPLICABLE": "dim", "MUTED": "yellow",
+             "INFO": "cyan"}
     cells: dict[tuple[str, str], str] = {}
     for t in result.targets:
         for f in t.findings:
             key = (t.name, _column(f.check_id))
-            if key not in cells or rank[f.status.value] > rank[cells[key]]:
-                cells[key] = f.status.value
+            # an informational FAIL (e.g. a self-signed certificate) is shown as INFO, not as a failure
+            st = "INFO" if f.status.value == "FAIL" and f.severity.rank == 0 else f.status.value
+            if key not in cells or rank[st] > rank[cells[key]]:
+                cells[key] = st
     cols = sorted({c for (_, c), st in cells.items() if st != "NOT_APPLICABLE"})
     table = Table(title=title, show_lines=False)
     table.add_column("target", no_wrap=True)

@@ -26,7 +26,8 @@ from rich.table import Table
 from . import __version__
 from .checks import REGISTRY, Severity, select_checks
 from .engine import Sweep, SweepOptions, SweepResult
-from .inventory import load_inventory
+from .inventory import load_inventory, parse_shard
+from .inventory import shard as shard_targets
 from .report import FORMATS, build_model, render, write_reports
 from .store import Store, StoreError, default_db_url
 from .yamlsrc import SourceError
@@ -282,6 +283,8 @@ def run_sweep(inventory_path: Path, store: Store, opts: SweepOptions, *, quiet: 
         opts.check_ids and select_checks(opts.check_ids)
     except ValueError as exc:
         raise _bad_input(str(exc)) from None
+    if opts.shard and resume is None:
+        inv.targets = shard_targets(inv.targets, *opts.shard)
     sweep = Sweep(store, inv, opts)
     if quiet or not err.is_terminal:
         return asyncio.run(sweep.run(resume=resume))
@@ -317,6 +320,13 @@ def sweep(
     expired: Annotated[str, typer.Option(help="An expired baseline: refuse | warn.")] = "refuse",
     resume: Annotated[str | None, typer.Option(
         "--resume", help="Finish an interrupted sweep (id or prefix); finished targets are not re-audited.")] = None,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", help="I/N: audit only this deterministic share of the inventory (one collector per share).")]
+    = None,
+    campaign: Annotated[str | None, typer.Option(
+        "--campaign", help="Name shared by several collectors' sweeps; report it as 'campaign:NAME'.")] = None,
+    collector: Annotated[str | None, typer.Option("--collector", help="This collector's name (segment, site).")]
+    = None,
 ) -> None:
     """Sweep every BMC in an inventory, store facts and findings, write reports."""
     sev = _severity(fail_on)
@@ -328,9 +338,13 @@ def sweep(
     store = _open_store(db)
     vbs = tuple(load_baseline(b, trusted_keys, store, allow_unsigned=allow_unsigned, expired=expired)
                 for b in baseline or [])
+    try:
+        shard_spec = parse_shard(shard) if shard else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     opts = SweepOptions(concurrency=concurrency, target_deadline=deadline, request_timeout=timeout,
                         credential_tests=not no_credential_tests, assume_lockout=assume_lockout, check_ids=check,
-                        baselines=vbs)
+                        baselines=vbs, campaign=campaign, collector=collector, shard=shard_spec)
     resume_id = None
     if resume:
         resume_id = store.resolve_sweep_id(resume)
@@ -364,10 +378,14 @@ def report(
     if fmt not in FORMATS:
         raise typer.BadParameter(f"formats are {', '.join(FORMATS)}")
     store = _open_store(db)
-    sid = store.resolve_sweep_id(sweep_id)
+    sid = sweep_id if sweep_id.startswith("campaign:") else store.resolve_sweep_id(sweep_id)
     if sid is None:
         raise _bad_input(f"no single sweep matches {sweep_id!r} in {store.url}")
-    text = render(build_model(store, sid), fmt)
+    try:
+        model = build_model(store, sid)
+    except KeyError as exc:
+        raise _bad_input(str(exc.args[0])) from None
+    text = render(model, fmt)
     if output:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {output}")

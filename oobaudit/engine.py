@@ -43,12 +43,16 @@ class SweepOptions:
     assume_lockout: bool = False
     check_ids: list[str] | None = None
     baselines: tuple[VerifiedBaseline, ...] = ()
+    campaign: str | None = None
+    collector: str | None = None
+    shard: tuple[int, int] | None = None
 
     def public(self) -> dict[str, Any]:
         """Options as stored with the sweep (nothing secret lives here)."""
         return {"concurrency": self.concurrency, "target_deadline": self.target_deadline,
                 "request_timeout": self.request_timeout, "credential_tests": self.credential_tests,
-                "assume_lockout": self.assume_lockout, "checks": self.check_ids}
+                "assume_lockout": self.assume_lockout, "checks": self.check_ids,
+                "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None}
 
 
 @dataclass
@@ -148,7 +152,8 @@ class Sweep:
             inv_bytes = Path(self.inventory.path).read_bytes() if Path(self.inventory.path).is_file() else b""
             sweep_id, target_ids = self.store.begin_sweep(
                 inventory_path=self.inventory.path, inventory_sha256=hashlib.sha256(inv_bytes).hexdigest(),
-                targets=self.inventory.targets, options=self.opts.public(), tool_version=__version__)
+                targets=self.inventory.targets, options=self.opts.public(), tool_version=__version__,
+                campaign=self.opts.campaign, collector=self.opts.collector)
             evaluation_id = self.store.begin_evaluation(sweep_id, baseline_info(self.opts.baselines))
         else:
             sweep_id = resume

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +192,24 @@ class Inventory:
 
     def by_name(self, name: str) -> Target | None:
         return next((t for t in self.targets if t.name == name), None)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``I/N`` (1-based) -> (I, N); ValueError with a clear message otherwise."""
+    try:
+        i_s, n_s = text.split("/", 1)
+        i, n = int(i_s), int(n_s)
+    except ValueError:
+        raise ValueError(f"shard must look like I/N (e.g. 2/3), not {text!r}") from None
+    if not (n >= 1 and 1 <= i <= n):
+        raise ValueError(f"shard {text!r}: need 1 <= I <= N")
+    return i, n
+
+
+def shard(targets: list[Target], i: int, n: int) -> list[Target]:
+    """A deterministic split by host name: every collector computes the same partition
+    from the same inventory, so N collectors cover every target exactly once."""
+    return [t for t in targets if zlib.crc32(t.name.encode("utf-8")) % n == i - 1]
 
 
 def load_inventory(path: str | Path, text: str | None = None) -> Inventory:

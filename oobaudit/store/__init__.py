@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import os
 import secrets as _rand
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy import create_engine, delete, event, func, inspect, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 
 from ..checks.base import Finding
 from ..facts import Fact, TargetFacts, utcnow
-from .models import Base, BaselineSeenRow, EvaluationRow, FactRow, FindingRow, SweepRow, TargetRow
+from .models import BaselineSeenRow, EvaluationRow, FactRow, FindingRow, SweepRow, TargetRow
 
 __all__ = ["Store", "StoreError", "default_db_url", "SweepRow", "TargetRow", "FactRow", "FindingRow", "EvaluationRow"]
 
@@ -53,7 +55,7 @@ class Store:
         self.engine: Engine = create_engine(self.url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        migrate(self.engine)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -62,12 +64,14 @@ class Store:
     # --- writing -------------------------------------------------------------------
 
     def begin_sweep(self, *, inventory_path: str, inventory_sha256: str, targets: Sequence[Any],
-                    options: dict[str, Any], tool_version: str) -> tuple[str, dict[str, int]]:
+                    options: dict[str, Any], tool_version: str, campaign: str | None = None,
+                    collector: str | None = None) -> tuple[str, dict[str, int]]:
         """Create the sweep and a pending row per target; return (sweep id, target ids)."""
         sid = new_sweep_id()
         with self.Session.begin() as s:
             s.add(SweepRow(id=sid, started_at=utcnow(), status="running", inventory_path=inventory_path,
-                           inventory_sha256=inventory_sha256, tool_version=tool_version, options=options))
+                           inventory_sha256=inventory_sha256, tool_version=tool_version, options=options,
+                           campaign=campaign, collector=collector))
             s.flush()
             rows = [TargetRow(sweep_id=sid, name=t.name, address=t.address, site=t.site, rack=t.rack,
                               platform=t.platform, status="pending",
@@ -163,6 +167,12 @@ class Store:
             ids = s.scalars(select(SweepRow.id).where(SweepRow.id.startswith(ref)).limit(2)).all()
             return ids[0] if len(ids) == 1 else None
 
+    def campaign_sweeps(self, campaign: str) -> list[str]:
+        """The sweeps (one per collector / shard) that make up a campaign, oldest first."""
+        with self.Session() as s:
+            return list(s.scalars(select(SweepRow.id).where(SweepRow.campaign == campaign)
+                                  .order_by(SweepRow.started_at)))
+
     def sweeps(self, limit: int = 50) -> list[SweepRow]:
         with self.Session() as s:
             return list(s.scalars(select(SweepRow).order_by(SweepRow.started_at.desc()).limit(limit)))
@@ -223,6 +233,98 @@ class Store:
             for model in (FindingRow, FactRow, EvaluationRow, TargetRow):
                 s.execute(delete(model).where(model.sweep_id == sweep_id))
             s.execute(delete(SweepRow).where(SweepRow.id == sweep_id))
+
+    # --- history, retention and waivers (drift, prune, waivers) ----------------------
+
+    def sweeps_for_inventory(self, inventory_path: str, statuses: Sequence[str] | None = ("complete",),
+                             before: datetime | None = None, limit: int | None = None) -> list[SweepRow]:
+        """Sweeps of one inventory path, newest first; ``statuses=None`` means any status."""
+        q = select(SweepRow).where(SweepRow.inventory_path == inventory_path)
+        if statuses is not None:
+            q = q.where(SweepRow.status.in_(list(statuses)))
+        if before is not None:
+            q = q.where(SweepRow.started_at < before)
+        q = q.order_by(SweepRow.started_at.desc(), SweepRow.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self.Session() as s:
+            return list(s.scalars(q))
+
+    def previous_sweep(self, sweep_id: str, statuses: Sequence[str] | None = ("complete",)) -> SweepRow | None:
+        """The newest sweep of the same inventory path started before ``sweep_id``."""
+        row = self.sweep(sweep_id)
+        if row is None:
+            return None
+        found = self.sweeps_for_inventory(row.inventory_path, statuses, before=row.started_at, limit=1)
+        return found[0] if found else None
+
+    def all_sweeps(self) -> list[SweepRow]:
+        """Every sweep, newest first (no limit: for retention)."""
+        with self.Session() as s:
+            return list(s.scalars(select(SweepRow).order_by(SweepRow.started_at.desc(), SweepRow.id.desc())))
+
+    def prune(self, keep: int, dry_run: bool = False) -> list[SweepRow]:
+        """Delete all but the ``keep`` newest sweeps of each inventory path (any status).
+
+        Each sweep goes in its own transaction (``delete_sweep``): facts, findings,
+        evaluations and targets with it, so no half-deleted sweep is ever visible.
+        Returns the sweeps deleted (or that would be, with ``dry_run``)."""
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        per_inventory: dict[str, int] = {}
+        doomed: list[SweepRow] = []
+        for row in self.all_sweeps():
+            n = per_inventory.get(row.inventory_path, 0)
+            per_inventory[row.inventory_path] = n + 1
+            if n >= keep:
+                doomed.append(row)
+        if not dry_run:
+            for row in doomed:
+                self.delete_sweep(row.id)
+        return doomed
+
+    def apply_waiver_changes(self, sweep_id: str, evaluation_id: int,
+                             changes: dict[int, tuple[str, dict[str, Any]]], extra: Iterable[Finding]) -> None:
+        """One transaction: set (status, evidence) of finding rows by id, replace the evaluation's
+        expired-waiver findings (OOB-WAIVER-001) with ``extra``."""
+        with self.Session.begin() as s:
+            for row_id, (status, evidence) in changes.items():
+                row = s.get(FindingRow, row_id)
+                if row is None or row.evaluation_id != evaluation_id:
+                    raise KeyError(f"finding {row_id} is not part of evaluation {evaluation_id}")
+                row.status = status
+                row.evidence = evidence
+            s.execute(delete(FindingRow).where(FindingRow.evaluation_id == evaluation_id,
+                                               FindingRow.check_id == "OOB-WAIVER-001"))
+            s.add_all(_finding_row(sweep_id, evaluation_id, None, f) for f in extra)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision, in place.
+
+    A database created before migrations existed (tables but no alembic_version) is
+    stamped at the first revision and upgraded from there.  Concurrent first opens
+    (several collectors) are serialised by an advisory lock on PostgreSQL; on SQLite
+    the loser of a race simply retries.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                tables = set(inspect(conn).get_table_names())
+                if "sweeps" in tables and "alembic_version" not in tables:
+                    command.stamp(cfg, "0001")
+                command.upgrade(cfg, "head")
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _finding_row(sweep_id: str, evaluation_id: int, target_id: int | None, f: Finding) -> FindingRow:

@@ -30,6 +30,9 @@ class SweepRow(Base):
     inventory_sha256: Mapped[str] = mapped_column(String(64), default="")
     tool_version: Mapped[str] = mapped_column(String(32), default="")
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Several collectors (one per OOB segment) writing one campaign are reported as one sweep.
+    campaign: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    collector: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     targets: Mapped[list[TargetRow]] = relationship(back_populates="sweep", cascade="all, delete-orphan")
 

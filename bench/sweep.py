@@ -11,7 +11,12 @@ JSON line to ``--results`` (default bench/results.jsonl):
 - requests per second (Redfish requests the collectors made, from the stored facts);
 - the auditor's peak RSS.
 
-Usage:  python bench/sweep.py --bmcs 200 --latency-ms 50 [--concurrency 100] [--profile hardened]
+- with ``--compare N``: DMTF's synchronous client (bench/sequential.py) crawls the same
+  resources on N BMCs of the same fleet, one after another; its time is extrapolated to the
+  whole fleet and the speed-up at equal (Redfish) coverage is reported.
+
+Usage:  python bench/sweep.py --bmcs 200 --latency-ms 50 [--jitter-ms 10] [--concurrency 100]
+                              [--protocols redfish,tls] [--compare 10] [--profile hardened]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import time
 from pathlib import Path
 
 from oobaudit import facts as F
+from oobaudit.checks import REGISTRY
 from oobaudit.collectors.redfish import PLAN, Step
 from oobaudit.engine import Sweep, SweepOptions
 from oobaudit.inventory import load_inventory
@@ -51,7 +57,8 @@ def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[subprocess.Popen, 
     inv = tmp / "bench-inventory.yaml"
     env = {**os.environ, "BENCH_AUDITOR_PASSWORD": "bench-" + os.urandom(8).hex()}
     cmd = [sys.executable, "-m", "mock_bmc", "--profile", f"{args.profile}:{args.bmcs}", "--base-port",
-           str(args.base_port), "--latency-ms", str(args.latency_ms), "--emit-inventory", str(inv),
+           str(args.base_port), "--latency-ms", str(args.latency_ms), "--jitter-ms", str(args.jitter_ms),
+           "--emit-inventory", str(inv),
            "--auditor-password-env", "BENCH_AUDITOR_PASSWORD", "--key-scope", "fleet"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120 + args.bmcs * 0.05
@@ -66,10 +73,30 @@ def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[subprocess.Popen, 
     return proc, inv
 
 
+PROTOCOL_FAMILIES = {"redfish": None, "tls": {"tls"}}
+
+
+def checks_for(protocols: list[str]) -> list[str]:
+    """Check ids whose collectors are the chosen protocols (redfish = every non-TLS family)."""
+    chosen = []
+    for cid, chk in REGISTRY.items():
+        fam = chk.meta.family
+        if ("tls" in protocols and fam == "tls") or ("redfish" in protocols and fam not in ("tls",)
+                                                      and REGISTRY[cid].meta.needs
+                                                      and all(n.startswith(("redfish.", "http.", "cred."))
+                                                              for n in chk.meta.needs)):
+            chosen.append(cid)
+    return sorted(chosen)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bmcs", type=int, default=100)
     ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--jitter-ms", type=int, default=0)
+    ap.add_argument("--protocols", default="redfish,tls", help="comma list of: redfish, tls")
+    ap.add_argument("--compare", type=int, default=0, metavar="N",
+                    help="also crawl N BMCs with DMTF's sequential client and report the ratio")
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--profile", default="hardened")
     ap.add_argument("--base-port", type=int, default=30000)
@@ -83,8 +110,9 @@ def main() -> None:
         try:
             inventory = load_inventory(inv_path)
             store = Store(f"sqlite:///{tmp / 'bench.db'}")
+            protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
             opts = SweepOptions(concurrency=args.concurrency, target_deadline=600, request_timeout=60,
-                                credential_tests=not args.no_credential_tests)
+                                credential_tests=not args.no_credential_tests, check_ids=checks_for(protocols))
             ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
             result = asyncio.run(Sweep(store, inventory, opts).run())
@@ -95,6 +123,11 @@ def main() -> None:
                 conn = tf.one(F.REDFISH_CONNECTIVITY)
                 if conn and conn.ok:
                     requests += int(conn.data.get("requests", 0))
+            sequential = None
+            if args.compare:
+                from sequential import run as run_sequential
+
+                sequential = run_sequential(str(inv_path), args.compare)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -112,8 +145,15 @@ def main() -> None:
         "latency_bound_s": round(bound, 3), "cpu_s": round(cpu, 3), "cpu_ms_per_bmc": round(1000 * cpu / args.bmcs, 2),
         "requests": requests, "requests_per_s": round(requests / wall, 1) if wall else None,
         "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1), "python": sys.version.split()[0],
+        "protocols": args.protocols, "jitter_ms": args.jitter_ms,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if sequential:
+        projected = sequential["s_per_bmc"] * args.bmcs
+        row["sequential"] = {**sequential, "projected_wall_s": round(projected, 1)}
+        row["speedup_vs_sequential"] = round(projected / wall, 1) if wall else None
+        if "tls" in args.protocols:
+            row["speedup_note"] = "oobaudit did TLS too: run with --protocols redfish for equal coverage"
     for k, v in row.items():
         print(f"{k:>16}: {v}")
     with open(args.results, "a", encoding="utf-8") as fh:

@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
         help="BMC i uses P+4i (https), P+4i+1 (http), P+4i+2 (ipmi), P+4i+3 (ssh); 0 = ephemeral (default 20000)",
     )
     p.add_argument("--latency-ms", type=int, default=0, metavar="MS", help="extra latency on every HTTP response")
+    p.add_argument("--jitter-ms", type=int, default=0, metavar="MS",
+                   help="plus a uniform random delay in [0, MS) per response")
     p.add_argument(
         "--emit-inventory", metavar="FILE", help="write the oobaudit inventory to FILE and the password to FILE.secret"
     )
@@ -151,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             base_port=args.base_port,
             latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
             seed=args.seed,
             auditor_user=args.auditor_user,
             auditor_password=password,

@@ -50,6 +50,7 @@ class MockBMC:
         auditor_password: str,
         auditor_role: str = "Operator",
         latency_ms: int = 0,
+        jitter_ms: int = 0,
         site: str = "mock",
         rack: str = "rack-1",
         clock: Clock = time.monotonic,
@@ -62,6 +63,7 @@ class MockBMC:
         self.identity = identity
         self.certificate = certificate
         self.latency_ms = latency_ms
+        self.jitter_ms = jitter_ms
         self.site = site
         self.rack = rack
         self.realm = profile.service_root.Vendor

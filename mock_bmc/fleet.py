@@ -73,6 +73,8 @@ class FleetSpec:
     host: str = "127.0.0.1"
     base_port: int = 0
     latency_ms: int = 0
+    #: Uniform extra delay in [0, jitter_ms) per response, on top of latency_ms.
+    jitter_ms: int = 0
     seed: str = "oobaudit-mock"
     auditor_user: str = "auditor"
     auditor_password: str | None = field(default=None, repr=False)
@@ -239,6 +241,7 @@ class Fleet:
                         auditor_password=self._auditor_password,
                         auditor_role=spec.auditor_role,
                         latency_ms=spec.latency_ms,
+                        jitter_ms=spec.jitter_ms,
                         site=group.site,
                         rack=group.rack,
                     )

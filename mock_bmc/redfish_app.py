@@ -26,6 +26,7 @@ import base64
 import binascii
 import ipaddress
 import json
+import random
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import hdrs, web
@@ -124,6 +125,8 @@ class RedfishService:
         if faults.hang:
             await hang_forever()
         delay_ms = bmc.latency_ms + faults.slow_ms
+        if bmc.jitter_ms:
+            delay_ms += random.uniform(0, bmc.jitter_ms)  # noqa: S311 - simulated network jitter, not crypto
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
 

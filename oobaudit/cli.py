@@ -447,6 +447,15 @@ def demo(
     run_demo(out_dir=out_dir, db=db, console=out)
 
 
+def _register_subcommands() -> None:
+    from .reach_cli import register as register_reach
+
+    register_reach(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     # The registry must be loaded before options that name checks are validated.
     assert REGISTRY

@@ -233,6 +233,12 @@ def evaluate_stored(store: Store, sweep_id: str, baselines: tuple[VerifiedBaseli
     The facts are read back from the store, every check runs again, and the findings
     are stored as a new evaluation of the same sweep; reports show the newest one.
     """
+    if check_ids is None:
+        # A reach or discovery sweep holds no Redfish facts: re-judge it only with its own checks.
+        from .checks.net import checks_for_sweep_kind
+
+        row = store.sweep(sweep_id)
+        check_ids = checks_for_sweep_kind(((row.options or {}).get("kind")) if row else None)
     checks = select_checks(check_ids)
     fleet = store.target_facts(sweep_id)
     target_ids = {t.name: t.id for t in store.targets(sweep_id)}

@@ -11,15 +11,18 @@ show up in ``ports`` (and therefore in the emitted inventory) only when running.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import ssl
 import time
+import warnings
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .auth import AccountState, Authenticator, Clock, LoginStats
 from .certs import ServedCertificate
+from .faults import hang_forever
 from .identity import Identity
 from .net import bind_tcp
 from .profiles import Profile
@@ -101,6 +104,7 @@ class MockBMC:
         )
         self.extra_listeners: dict[str, Listener] = {}
         self._runner: web.ServerRunner | None = None
+        self._black_holes: list[asyncio.Server] = []
 
     def __repr__(self) -> str:
         return f"<MockBMC {self.name} profile={self.profile.name} ports={self.ports}>"
@@ -170,7 +174,18 @@ class MockBMC:
         await runner.setup()
         self._runner = runner
         try:
-            await self._serve_on(runner, "https", https_port, self.certificate.ssl_context())
+            if self.profile.faults.hang_accept:
+                await self._serve_black_hole("https", https_port)
+            else:
+                ctx = self.certificate.ssl_context()
+                if self.profile.faults.tls_handshake_fail:
+                    # An ancient web server: TLS 1.0 only, which no modern client will negotiate.
+                    ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+                    with warnings.catch_warnings():  # deprecated on purpose: that is the fault
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        ctx.maximum_version = ssl.TLSVersion.TLSv1
+                    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                await self._serve_on(runner, "https", https_port, ctx)
             if http_port is not None and self.profile.plain_http != "off":
                 await self._serve_on(runner, "http", http_port, None)
         except BaseException:
@@ -188,6 +203,19 @@ class MockBMC:
             raise
         self.ports[kind] = sock.getsockname()[1]
 
+    async def _serve_black_hole(self, kind: str, port: int) -> None:
+        """Accept connections and never say a word (a wedged web server)."""
+
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await hang_forever()
+            finally:
+                writer.close()
+
+        sock = bind_tcp(self.host, port, owner=f"{self.name} {kind}")
+        self._black_holes.append(await asyncio.start_server(hold, sock=sock))
+        self.ports[kind] = sock.getsockname()[1]
+
     async def start_extra(self, kind: str, listener: Listener, port: int) -> None:
         """Start an extra responder (IPMI, SSH) and publish its port under ``kind``."""
         bound = await listener.start(self.host, port)
@@ -203,6 +231,9 @@ class MockBMC:
                 self.extra_listeners.pop(kind, None)
                 self.ports.pop(kind, None)
         runner, self._runner = self._runner, None
+        for hole in self._black_holes:
+            hole.close()
+        self._black_holes.clear()
         if runner is not None:
             await runner.cleanup()
         self.ports.clear()

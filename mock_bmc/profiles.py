@@ -20,8 +20,9 @@ Loading rules:
   account or a firmware component);
 * ``firmware_defaults`` is merged under every ``firmware_inventory`` entry after
   ``extends`` was resolved, so a variant only states the component it changes;
-* the sections ``ipmi``, ``ssh`` and ``tls`` are free-form mappings reserved for
-  the IPMI / SSH responders and TLS faults; they are accepted and carried along.
+* the sections ``ipmi`` and ``tls`` are free-form mappings reserved for the IPMI
+  responder and TLS faults; they are accepted and carried along.  ``ssh`` is typed
+  (:class:`SshSpec`, read by ``mock_bmc/ssh.py``).
 """
 
 from __future__ import annotations
@@ -251,6 +252,49 @@ class CertificateSpec(_Model):
     subject_country: str | None = Field(None, min_length=2, max_length=2)
 
 
+class SshHostKeySpec(_Model):
+    """The SSH host key: ``ed25519``, ``ecdsa`` (bits 256/384/521) or ``rsa`` (bits >= 1024)."""
+
+    type: Literal["ed25519", "ecdsa", "rsa"] = "ed25519"
+    bits: int | None = Field(None, description="ecdsa: 256 (default), 384, 521; rsa: 3072 by default")
+
+    @model_validator(mode="after")
+    def _bits(self) -> SshHostKeySpec:
+        if self.type == "ed25519" and self.bits not in (None, 256):
+            raise ValueError("an ed25519 host key is always 256 bits")
+        if self.type == "ecdsa" and self.bits not in (None, 256, 384, 521):
+            raise ValueError("ecdsa host key bits must be 256, 384 or 521")
+        if self.type == "rsa" and self.bits is not None and not 1024 <= self.bits <= 8192:
+            raise ValueError("rsa host key bits must be 1024..8192")
+        return self
+
+
+class SshSpec(_Model):
+    """The SSH responder (``mock_bmc/ssh.py``).  Algorithm names are checked against what the
+    responder implements when the fleet starts; the defaults are a hardened server."""
+
+    enabled: bool = False
+    software: str = Field("OpenSSH_9.6", pattern=r"^[!-~]{1,200}$", description="banner: SSH-2.0-<software>")
+    comments: str | None = Field(None, pattern=r"^[ -~]{1,50}$")
+    kex: tuple[str, ...] = ("curve25519-sha256@libssh.org", "ecdh-sha2-nistp256")
+    host_key: SshHostKeySpec = SshHostKeySpec()
+    host_key_algorithms: tuple[str, ...] | None = Field(None, description="default: every one the key supports")
+    ciphers: tuple[str, ...] = ("aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr")
+    macs: tuple[str, ...] = ("hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com")
+    compression: tuple[str, ...] = ("none",)
+    auth_methods: tuple[Literal["password", "keyboard-interactive", "publickey"], ...] = ("password",)
+    strict_kex: bool = Field(True, description="advertise kex-strict-s-v00@openssh.com (Terrapin countermeasure)")
+    max_connections: int = Field(16, ge=1, le=1024, description="more concurrent connections are dropped")
+    no_banner: bool = Field(False, description="fault: accept TCP, never send the identification string")
+
+    @model_validator(mode="after")
+    def _lists(self) -> SshSpec:
+        for name in ("kex", "ciphers", "macs", "compression"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} must not be empty")
+        return self
+
+
 class FaultSpec(_Model):
     """Ways the BMC misbehaves; the auditor must turn each into a per-target ERROR."""
 
@@ -260,6 +304,14 @@ class FaultSpec(_Model):
     http_500: bool = Field(False, description="500 + Retry-After for every Redfish request")
     retry_after_s: int = Field(30, ge=0)
     slow_ms: int = Field(0, ge=0, description="extra latency before every HTTP answer")
+    hang_accept: bool = Field(False, description="accept TCP on the HTTPS port, never start TLS")
+    tls_handshake_fail: bool = Field(False, description="speak only TLS 1.0: a modern client's handshake fails")
+    http_503: bool = Field(False, description="503 + Retry-After for every resource after the root")
+    drip_bps: int = Field(0, ge=0, description="send bodies after the root at this many bytes per second")
+    reset_mid_body: bool = Field(False, description="send half a body after the root, then reset the connection")
+    huge_body_mb: int = Field(0, ge=0, description="answer resources after the root with a body of this many MB")
+    redirect: Literal["offhost", "loop"] | None = Field(
+        None, description="redirect resources after the root to another host, or to themselves")
 
 
 class Profile(_Model):
@@ -286,9 +338,9 @@ class Profile(_Model):
     identity: IdentitySpec = IdentitySpec()
     certificate: CertificateSpec = CertificateSpec()
     faults: FaultSpec = FaultSpec()
-    # Reserved for the IPMI / SSH responders and TLS faults; accepted, carried, not read here.
+    # Reserved for the IPMI responder and TLS faults; accepted, carried, not read here.
     ipmi: dict[str, Any] = Field(default_factory=dict)
-    ssh: dict[str, Any] = Field(default_factory=dict)
+    ssh: SshSpec = SshSpec()
     tls: dict[str, Any] = Field(default_factory=dict)
 
     _source: str | None = PrivateAttr(default=None)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import hdrs, web
 
 from .auth import SessionLimitError
-from .faults import garbage_response, hang_forever
+from .faults import body_fault, garbage_response, hang_forever, has_body_fault
 from .resources import ROOT, SESSIONS, Principal, ResourceTree
 
 if TYPE_CHECKING:
@@ -155,6 +155,8 @@ class RedfishService:
         if method in _READ_METHODS:
             if faults.garbage and path != ROOT:
                 return garbage_response(path, faults.garbage_kind)
+            if path != ROOT and has_body_fault(faults):
+                return await body_fault(request, path, faults)
             doc = self.tree.get(path, principal)
             if doc is None:
                 return _not_found(path)

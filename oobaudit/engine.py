@@ -24,6 +24,7 @@ from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_
 from .collectors.credentials import CredentialOptions
 from .collectors.http import make_session
 from .collectors.redfish import RedfishOptions, collect_redfish
+from .collectors.ssh import collect_ssh
 from .collectors.tls import collect_tls
 from .facts import Fact, TargetFacts, utcnow
 from .inventory import Inventory, Target
@@ -31,6 +32,7 @@ from .policy import CREDENTIAL_ATTEMPTS_MAX, DEFAULT_POLICY, Policy
 from .store import Store, StoreError
 
 log = logging.getLogger("oobaudit.engine")
+SSH_KINDS = frozenset({F.SSH_CONNECTIVITY, F.SSH_ALGORITHMS})
 TLS_KINDS = frozenset({F.TLS_CONNECTIVITY, F.TLS_VERSIONS, F.TLS_CIPHER_CLASSES, F.TLS_CERTIFICATE})
 
 
@@ -83,7 +85,9 @@ def target_status(facts: list[Fact]) -> tuple[str, str | None]:
     if conn.error:
         unreachable = any(s in conn.error for s in ("refused", "timed out", "cannot connect", "TLS handshake"))
         return ("unreachable" if unreachable else "error"), conn.error
-    errors = [f for f in facts if f.error and f.kind.startswith(("redfish.", "tls."))]
+    # A refused SSH port is an observation (the service is off), not a failure to collect.
+    errors = [f for f in facts if f.error and f.kind.startswith(("redfish.", "tls.", "ssh."))
+              and not (f.kind.startswith("ssh.") and f.evidence.get("reason") == "refused")]
     if errors:
         return "partial", f"{len(errors)} resource(s) unreadable, first: {errors[0].subject}: {errors[0].error}"
     deadline = next((f for f in facts if f.kind == "engine.deadline"), None)
@@ -193,6 +197,24 @@ class Sweep:
         findings = [f for r in results for f in r.findings] + fleet
         return SweepResult(sweep_id, status, results, findings)
 
+    async def _redfish_then_ssh(self, t: Target, http: Any, facts: list[Fact]) -> None:
+        """Redfish first: it reads the lockout policy and the account list that bound the SSH
+        credential attempts, and the attempts it spent count against the same per-account budget."""
+        await collect_redfish(t, http, facts, self.redfish_opts)
+        if t.port("ssh") and self.needs & SSH_KINDS:
+            svc = next((f for f in facts if f.kind == F.REDFISH_ACCOUNT_SERVICE and f.ok), None)
+            threshold = svc.data.get("AccountLockoutThreshold") if svc else None
+            accounts = [f for f in facts if f.kind == F.REDFISH_ACCOUNT and f.ok]
+            users = {a.data["UserName"] for a in accounts if a.data.get("UserName") and a.data.get("Enabled") is not
+                     False and a.data.get("Locked") is not True} if accounts else None
+            conn = next((f for f in facts if f.kind == F.REDFISH_CONNECTIVITY), None)
+            # Without the lockout policy (auditor could not log in) no default password is tried over SSH
+            # either: the same rule as Redfish, unless the operator turned the tests off anyway.
+            cred = self.redfish_opts.credentials if (conn is not None and conn.ok) else None
+            await collect_ssh(t, facts, timeout=self.opts.request_timeout, cred_opts=cred,
+                              lockout_threshold=threshold if isinstance(threshold, int) else None,
+                              existing_users=users)
+
     async def _tls(self, t: Target, facts: list[Fact]) -> None:
         port = t.port("https")
         assert port is not None
@@ -204,7 +226,7 @@ class Sweep:
         facts: list[Fact] = []
         try:
             async with asyncio.timeout(self.opts.target_deadline):
-                jobs = [collect_redfish(t, http, facts, self.redfish_opts)]
+                jobs = [self._redfish_then_ssh(t, http, facts)]
                 if t.port("https") and self.needs & TLS_KINDS:
                     jobs.append(self._tls(t, facts))
                 await asyncio.gather(*jobs)

@@ -33,6 +33,8 @@ class _Strict(BaseModel):
 
 
 class PortsSpec(_Strict):
+    """Service ports; a key set to null removes the default (the BMC has no such service)."""
+
     https: Port | None = None
     http: Port | None = None
     ipmi: Port | None = None
@@ -262,7 +264,12 @@ def _targets(doc: LocatedDocument, spec: InventorySpec, base_dir: Path) -> Inven
                 seen_names[host.name] = line
                 ports = dict(default_ports)
                 if host.ports:
-                    ports.update(host.ports.model_dump(exclude_none=True))
+                    # `ssh: null` says "this BMC has no such service": drop the default port.
+                    for key, value in host.ports.model_dump(exclude_unset=True).items():
+                        if value is None:
+                            ports.pop(key, None)
+                        else:
+                            ports[key] = value
                 endpoint = (host.address, ports.get("https"))
                 if endpoint in seen_endpoints:
                     issues.append(

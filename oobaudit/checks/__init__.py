@@ -1,6 +1,6 @@
 """Checks, one module per control family.  Importing this package registers them all."""
 
-from . import accounts, boot, cred, firmware, http, ipmi, net, services, tls  # noqa: F401
+from . import accounts, boot, cred, firmware, http, ipmi, net, services, ssh, tls  # noqa: F401
 from .base import REGISTRY, Check, CheckError, CheckMeta, Finding, Severity, Status, run_fleet_checks, run_target_checks
 
 __all__ = [

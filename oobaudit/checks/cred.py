@@ -1,4 +1,5 @@
-"""OOB-CRED-001: no vendor default credentials are accepted (Redfish side; IPMI/SSH join later)."""
+"""OOB-CRED-001: no vendor default credentials are accepted, over any protocol (IPMI offline RAKP2
+check, Redfish, SSH), within one lockout budget per account."""
 
 from __future__ import annotations
 
@@ -27,16 +28,19 @@ from .base import CheckError, Emit, check
 )
 def cred_001(tf: TargetFacts, policy: Policy, emit: Emit) -> None:
     policy = tf.one(CRED_POLICY)
-    if policy is None:
-        raise CheckError("credential testing did not run")
-    if policy.error:
-        raise CheckError(f"credential testing could not run: {policy.error}")
-    if not policy.data.get("enabled", True):
+    logins = tf.of(CRED_LOGIN)
+    if policy is not None and not policy.data.get("enabled", True):
         emit.na("", "credential testing was turned off for this sweep (--no-credential-tests)")
         return
-    logins = tf.of(CRED_LOGIN)
     if not logins:
+        # Results from any protocol (IPMI offline, Redfish, SSH) count; with none, say why.
+        if policy is None:
+            raise CheckError("credential testing did not run")
+        if policy.error:
+            raise CheckError(f"credential testing could not run: {policy.error}")
         raise CheckError(policy.data.get("reason") or "no account could be tested")
+    if policy is not None and policy.error:
+        emit.error("redfish", f"Redfish credential testing could not run: {policy.error}")
     for fact in logins:
         d = fact.data
         proto = d.get("protocol", "?")

@@ -96,7 +96,7 @@ def _one(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):
         return "timed out"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLError):
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
         return "TLS handshake failed"
     if isinstance(exc, aiohttp.ClientConnectorError):
         os_err = getattr(exc, "os_error", None)
@@ -104,6 +104,9 @@ def _one(exc: BaseException) -> str | None:
             return "connection refused"
         if isinstance(os_err, ssl.SSLError):
             return "TLS handshake failed"
+        if isinstance(os_err, ConnectionResetError):
+            # the server reset the connection before any HTTP: a refused TLS handshake in practice
+            return "connection reset during the TLS handshake"
         return "cannot connect"
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return "server closed the connection"

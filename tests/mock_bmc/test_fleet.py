@@ -41,10 +41,14 @@ def test_inventory_matches_listeners_and_keeps_the_secret_apart(fleet: Fleet, tm
     assert inv["sites"][0]["name"] == "mock" and inv["sites"][0]["racks"][0]["name"] == "rack-1"
     for host, bmc in zip(hosts, fleet.bmcs, strict=True):
         assert host["address"] == "127.0.0.1"
-        assert host["ports"] == bmc.ports == {"https": bmc.ports["https"], "http": bmc.ports["http"]}
+        # https/http always; ssh and ipmi where the profile runs those responders
+        assert host["ports"] == bmc.ports and {"https", "http"} <= set(host["ports"]) <= {"https", "http", "ssh",
+                                                                                          "ipmi"}
         assert host["platform"] == bmc.profile.platform
         assert host["tags"] == ["mock", f"profile:{bmc.profile.name}"]
-        for port in host["ports"].values():  # every listed listener really listens
+        for kind, port in host["ports"].items():  # every listed TCP listener really listens (ipmi is UDP)
+            if kind == "ipmi":
+                continue
             with socket.create_connection(("127.0.0.1", port), timeout=2):
                 pass
     assert fleet.inventory_dict(password_ref=f"file:{secret}") == inv
@@ -138,10 +142,10 @@ def test_fixed_port_layout_and_latency() -> None:
         spec = FleetSpec.single("hardened", 2, base_port=base, latency_ms=100)
         try:
             with run_fleet_in_thread(spec) as fleet:
-                assert [b.ports for b in fleet.bmcs] == [
-                    {"https": base, "http": base + 1},
-                    {"https": base + 4, "http": base + 5},
-                ]
+                offsets = {"https": 0, "http": 1, "ipmi": 2, "ssh": 3}
+                for i, b in enumerate(fleet.bmcs):
+                    assert b.ports == {k: base + 4 * i + offsets[k] for k in b.ports}
+                    assert {"https", "http"} <= set(b.ports)
                 start = time.perf_counter()
                 assert fetch("GET", f"{fleet.bmcs[1].https_url}/redfish/v1").status == 200
                 assert time.perf_counter() - start >= 0.1

@@ -64,7 +64,7 @@ def test_ipmi_failures_reach_the_shared_account_store(fleet) -> None:
 
 
 def test_fleet_config_mapping() -> None:
-    base = profiles_mod.load_profile("factory-default")
+    base = profiles_mod.load_profile("factory-default").model_copy(update={"ipmi": {}})
     assert fleet_ipmi_config(base) is None  # no ipmi: section, no responder
     off = base.model_copy(update={"ipmi": {"enabled": False}})
     assert fleet_ipmi_config(off) is None

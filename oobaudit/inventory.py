@@ -46,6 +46,20 @@ class CredentialsSpec(_Strict):
     password: str = Field(min_length=1, description="env:NAME or file:PATH")
 
 
+class InBandSpec(_Strict):
+    """The server's own OS (in-band), reached over SSH for host-side facts such as
+    ``nvidia-smi`` (GPU VBIOS, driver = GSP firmware).  Credentials are separate from the BMC's."""
+
+    address: str
+    port: Port = 22
+    credentials: CredentialsSpec
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        return HostSpec._address(v)
+
+
 class HostSpec(_Strict):
     name: str
     address: str
@@ -53,6 +67,7 @@ class HostSpec(_Strict):
     platform: str | None = None
     tags: list[str] = Field(default_factory=list)
     credentials: CredentialsSpec | None = None
+    host: InBandSpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -136,6 +151,13 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class InBand:
+    address: str
+    port: int
+    credentials: Credentials
+
+
+@dataclass(frozen=True)
 class Target:
     """One BMC to audit, with everything the collectors need and nothing secret."""
 
@@ -148,6 +170,7 @@ class Target:
     tags: tuple[str, ...] = ()
     credentials: Credentials | None = None
     source: str = ""  # file:line, for error messages
+    host: InBand | None = None  # the server OS, for in-band facts (nvidia-smi)
 
     def port(self, service: str) -> int | None:
         return self.ports.get(service)
@@ -283,6 +306,12 @@ def _targets(doc: LocatedDocument, spec: InventorySpec, base_dir: Path) -> Inven
                 if host.credentials:
                     r = ref(host.credentials.password, (*loc, "credentials", "password"))
                     creds = Credentials(host.credentials.username, r) if r else None
+                inband = None
+                if host.host:
+                    r = ref(host.host.credentials.password, (*loc, "host", "credentials", "password"))
+                    if r:
+                        inband = InBand(host.host.address, host.host.port,
+                                        Credentials(host.host.credentials.username, r))
                 inv.targets.append(
                     Target(
                         name=host.name,
@@ -294,6 +323,7 @@ def _targets(doc: LocatedDocument, spec: InventorySpec, base_dir: Path) -> Inven
                         tags=tuple(dict.fromkeys([*spec.defaults.tags, *host.tags])),
                         credentials=creds,
                         source=f"{doc.path}:{line}",
+                        host=inband,
                     )
                 )
     if issues:

@@ -34,7 +34,9 @@ from .yamlsrc import SourceError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNAUDITED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# pretty_exceptions_show_locals=False: a crash must never print a frame's locals, where a
+# resolved password can live as a plain string (e.g. inside the HTTP client's constructor).
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Out-of-band (BMC) and firmware hardening auditor.")
 inventory_app = typer.Typer(no_args_is_help=True, help="Inventory files.")
 checks_app = typer.Typer(no_args_is_help=True, help="The control catalogue.")

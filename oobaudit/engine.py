@@ -78,6 +78,9 @@ Progress = Callable[[TargetResult], None]
 
 def target_status(facts: list[Fact]) -> tuple[str, str | None]:
     """audited | partial | unreachable | error, with the first reason."""
+    crash = next((f for f in facts if f.kind == "engine.crash"), None)
+    if crash is not None:
+        return "error", crash.error
     conn = next((f for f in facts if f.kind == F.REDFISH_CONNECTIVITY), None)
     if conn is None:
         deadline = next((f for f in facts if f.kind == "engine.deadline"), None)

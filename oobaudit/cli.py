@@ -28,6 +28,7 @@ from .checks import REGISTRY, Severity, select_checks
 from .engine import Sweep, SweepOptions, SweepResult
 from .inventory import load_inventory, parse_shard
 from .inventory import shard as shard_targets
+from .ops_cli import WaiversOpt, load_waivers_or_exit, waive_evaluation, waive_sweep
 from .report import FORMATS, build_model, render, write_reports
 from .store import Store, StoreError, default_db_url
 from .yamlsrc import SourceError
@@ -313,7 +314,8 @@ def sweep(
     assume_lockout: Annotated[bool, typer.Option(
         "--assume-lockout", help="No login attempts where the lockout policy is unknown.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only a one-line JSON summary.")] = False,
-    formats: Annotated[str, typer.Option("--format", help="Report formats, comma separated.")] = "html,md,json",
+    formats: Annotated[str, typer.Option("--format", help="Report formats, comma separated.")]
+    = "html,md,json,csv,sarif",
     baseline: Annotated[list[Path] | None, typer.Option(
         "--baseline", help="Signed baseline YAML (FILE.sig beside it); repeat for several platforms.")] = None,
     trusted_keys: TrustOpt = None,
@@ -329,6 +331,7 @@ def sweep(
         "--campaign", help="Name shared by several collectors' sweeps; report it as 'campaign:NAME'.")] = None,
     collector: Annotated[str | None, typer.Option("--collector", help="This collector's name (segment, site).")]
     = None,
+    waivers: WaiversOpt = None,
 ) -> None:
     """Sweep every BMC in an inventory, store facts and findings, write reports."""
     sev = _severity(fail_on)
@@ -338,6 +341,7 @@ def sweep(
     if expired not in ("refuse", "warn"):
         raise typer.BadParameter("--expired is refuse or warn")
     store = _open_store(db)
+    ws = load_waivers_or_exit(waivers)  # a bad waiver file is bad input: nothing is swept
     vbs = tuple(load_baseline(b, trusted_keys, store, allow_unsigned=allow_unsigned, expired=expired)
                 for b in baseline or [])
     try:
@@ -359,6 +363,7 @@ def sweep(
     except KeyboardInterrupt:
         err.print("[yellow]interrupted: the sweep is marked interrupted; finished targets are kept[/]")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    result = waive_sweep(store, result, ws)
     reports = write_reports(build_model(store, result.sweep_id), out_dir or Path("reports") / result.sweep_id, fmts)
     if quiet:
         out.print(one_line(result, reports), highlight=False, soft_wrap=True)
@@ -405,6 +410,7 @@ def evaluate(
     fail_on: Annotated[str, typer.Option(help="Exit 1 when a FAIL at or above this severity exists.")] = "low",
     allow_unsigned: Annotated[bool, typer.Option("--allow-unsigned")] = False,
     expired: Annotated[str, typer.Option(help="refuse | warn")] = "refuse",
+    waivers: WaiversOpt = None,
 ) -> None:
     """Re-run every check on a stored sweep's facts (no BMC is touched) and store a new evaluation."""
     from .engine import evaluate_stored
@@ -416,7 +422,9 @@ def evaluate(
         raise _bad_input(f"no single sweep matches {sweep_id!r} in {store.url}")
     vbs = tuple(load_baseline(b, trusted_keys, store, allow_unsigned=allow_unsigned, expired=expired)
                 for b in baseline or [])
+    ws = load_waivers_or_exit(waivers)
     evaluation_id, findings = evaluate_stored(store, sid, vbs)
+    findings = waive_evaluation(store, sid, evaluation_id, ws, findings)
     reports = write_reports(build_model(store, sid), out_dir or Path("reports") / sid)
     fails = [f for f in findings if f.status.value == "FAIL"]
     out.print(f"sweep {sid}: evaluation {evaluation_id} with {', '.join(v.name for v in vbs) or 'default settings'}"
@@ -450,9 +458,11 @@ def demo(
 
 
 def _register_subcommands() -> None:
+    from .ops_cli import register as register_ops
     from .reach_cli import register as register_reach
 
     register_reach(app)
+    register_ops(app)
 
 
 _register_subcommands()

@@ -23,6 +23,8 @@ from .baseline import VerifiedBaseline, baseline_applies, effective_settings
 from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_checks
 from .collectors.credentials import CredentialOptions
 from .collectors.http import make_session
+from .collectors.ipmi import FACT_KINDS as IPMI_FACT_KINDS
+from .collectors.ipmi import collect_ipmi
 from .collectors.redfish import RedfishOptions, collect_redfish
 from .collectors.ssh import collect_ssh
 from .collectors.tls import collect_tls
@@ -32,6 +34,7 @@ from .policy import CREDENTIAL_ATTEMPTS_MAX, DEFAULT_POLICY, Policy
 from .store import Store, StoreError
 
 log = logging.getLogger("oobaudit.engine")
+IPMI_KINDS = frozenset(IPMI_FACT_KINDS)
 SSH_KINDS = frozenset({F.SSH_CONNECTIVITY, F.SSH_ALGORITHMS})
 TLS_KINDS = frozenset({F.TLS_CONNECTIVITY, F.TLS_VERSIONS, F.TLS_CIPHER_CLASSES, F.TLS_CERTIFICATE})
 
@@ -201,8 +204,13 @@ class Sweep:
         return SweepResult(sweep_id, status, results, findings)
 
     async def _redfish_then_ssh(self, t: Target, http: Any, facts: list[Fact]) -> None:
-        """Redfish first: it reads the lockout policy and the account list that bound the SSH
-        credential attempts, and the attempts it spent count against the same per-account budget."""
+        """Credential evidence in the order that spends the fewest login attempts: the offline IPMI
+        RAKP2 check first (it costs no failed login), then Redfish, which reads the lockout policy and
+        the account list that bound the SSH attempts; Redfish's attempts count against the same
+        per-account budget as SSH's."""
+        if t.port("ipmi") and self.needs & IPMI_KINDS:
+            await collect_ipmi(t, facts, timeout=min(2.0, self.opts.request_timeout),
+                               credential_tests=self.opts.credential_tests)
         await collect_redfish(t, http, facts, self.redfish_opts)
         if t.port("ssh") and self.needs & SSH_KINDS:
             svc = next((f for f in facts if f.kind == F.REDFISH_ACCOUNT_SERVICE and f.ok), None)

@@ -5,7 +5,7 @@
 # tests that need them skip with a reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEB_PKGS="ipmitool openipmi sslscan nmap openssh-server openssh-client openssl curl iproute2 nftables postgresql"
+DEB_PKGS="ipmitool openipmi sslscan nmap openssh-server openssh-client openssl curl iproute2 nftables postgresql chromium"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $DEB_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

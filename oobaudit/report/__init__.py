@@ -19,7 +19,7 @@ from ..checks import REGISTRY
 from ..checks.base import Severity
 from ..store import Store
 
-FORMATS = ("html", "md", "json")
+FORMATS = ("html", "md", "json", "csv", "sarif")
 SEVERITIES = [s.value for s in sorted(Severity, key=lambda s: -s.rank)]
 STATUSES = ["FAIL", "ERROR", "MUTED", "PASS", "NOT_APPLICABLE"]
 
@@ -60,11 +60,25 @@ class ReportModel:
         }
 
 
+def check_meta(cid: str) -> dict[str, Any] | None:
+    """Metadata of a check id: the registry's, or that of the findings drift (OOB-ID-001) and
+    waivers (OOB-WAIVER-001) emit, which no single sweep can produce."""
+    from ..waivers import WAIVER_CHECKS
+    from .drift import DRIFT_CHECKS
+
+    meta = REGISTRY[cid].meta if cid in REGISTRY else DRIFT_CHECKS.get(cid) or WAIVER_CHECKS.get(cid)
+    return meta.model_dump(mode="json", exclude={"needs"}) if meta is not None else None
+
+
 def _iso(dt: Any) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
 def build_model(store: Store, sweep_id: str) -> ReportModel:
+    """The report of one sweep, or with ``campaign:NAME`` of every sweep of a campaign
+    (one collector per OOB segment or shard) merged as if it were one sweep."""
+    if sweep_id.startswith("campaign:"):
+        return _campaign_model(store, sweep_id.split(":", 1)[1])
     sweep = store.sweep(sweep_id)
     if sweep is None:
         raise KeyError(f"no sweep {sweep_id!r} in {store.url}")
@@ -81,7 +95,7 @@ def build_model(store: Store, sweep_id: str) -> ReportModel:
                        f["subject"]),
     )
     used = sorted({f["check_id"] for f in frows})
-    checks = {cid: REGISTRY[cid].meta.model_dump(mode="json", exclude={"needs"}) for cid in used if cid in REGISTRY}
+    checks = {cid: meta for cid in used if (meta := check_meta(cid)) is not None}
     return ReportModel(
         sweep={"id": sweep.id, "started_at": _iso(sweep.started_at), "finished_at": _iso(sweep.finished_at),
                "status": sweep.status, "inventory": sweep.inventory_path, "tool_version": sweep.tool_version,
@@ -98,16 +112,56 @@ def build_model(store: Store, sweep_id: str) -> ReportModel:
     )
 
 
+def _campaign_model(store: Store, campaign: str) -> ReportModel:
+    ids = store.campaign_sweeps(campaign)
+    if not ids:
+        raise KeyError(f"no sweep belongs to campaign {campaign!r} in {store.url}")
+    parts = [build_model(store, i) for i in ids]
+    statuses = [p.sweep["status"] for p in parts]
+    # The campaign is only as finished as its least finished collector.
+    status = next((s for s in ("running", "interrupted", "failed") if s in statuses), "complete")
+    finished = [p.sweep["finished_at"] for p in parts]
+    order = {s: i for i, s in enumerate(STATUSES)}
+    sev_order = {s: i for i, s in enumerate(SEVERITIES)}
+    findings = sorted((f for p in parts for f in p.findings),
+                      key=lambda f: (order.get(f["status"], 9), sev_order.get(f["severity"], 9), f["target"],
+                                     f["check_id"], f["subject"]))
+    return ReportModel(
+        sweep={"id": f"campaign:{campaign}", "started_at": min(p.sweep["started_at"] for p in parts),
+               "finished_at": None if None in finished else max(finished), "status": status,
+               "inventory": parts[0].sweep["inventory"], "tool_version": parts[0].sweep["tool_version"],
+               "options": {"campaign": campaign, "sweeps": ids}},
+        evaluation={**parts[-1].evaluation, "id": None},
+        targets=sorted((t for p in parts for t in p.targets), key=lambda t: t["name"]),
+        findings=findings,
+        checks={k: v for p in parts for k, v in p.checks.items()},
+    )
+
+
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("oobaudit.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["mdcell"] = lambda s: str(s if s is not None else "").replace("|", "\\|").replace("\n", " ")
+    env.filters["compact"] = _compact
     return env
+
+
+def _compact(value: Any) -> str:
+    """A value for a table cell: scalars as text, lists and mappings as compact JSON."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict | list | tuple | bool):
+        return json.dumps(value, separators=(", ", ": "), default=str)
+    return str(value)
 
 
 def render(model: ReportModel, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(model.to_json(), indent=2, sort_keys=False, default=str) + "\n"
+    if fmt in ("csv", "sarif"):
+        from .formats import to_csv, to_sarif
+
+        return to_csv(model) if fmt == "csv" else to_sarif(model)
     if fmt not in ("md", "html"):
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     env = _env()

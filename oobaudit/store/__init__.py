@@ -237,8 +237,16 @@ class Store:
     # --- history, retention and waivers (drift, prune, waivers) ----------------------
 
     def sweeps_for_inventory(self, inventory_path: str, statuses: Sequence[str] | None = ("complete",),
-                             before: datetime | None = None, limit: int | None = None) -> list[SweepRow]:
-        """Sweeps of one inventory path, newest first; ``statuses=None`` means any status."""
+                             before: datetime | None = None, limit: int | None = None,
+                             like: SweepRow | None = None) -> list[SweepRow]:
+        """Sweeps of one inventory path, newest first; ``statuses=None`` means any status.
+
+        With ``like``, only sweeps of the same kind (a normal sweep, a reach sweep from the same
+        vantage point, a discovery): comparing a reach sweep with an audit sweep is meaningless."""
+        if like is not None:
+            found = [r for r in self.sweeps_for_inventory(inventory_path, statuses, before)
+                     if sweep_kind(r) == sweep_kind(like)]
+            return found[:limit] if limit is not None else found
         q = select(SweepRow).where(SweepRow.inventory_path == inventory_path)
         if statuses is not None:
             q = q.where(SweepRow.status.in_(list(statuses)))
@@ -266,17 +274,22 @@ class Store:
     def prune(self, keep: int, dry_run: bool = False) -> list[SweepRow]:
         """Delete all but the ``keep`` newest sweeps of each inventory path (any status).
 
-        Each sweep goes in its own transaction (``delete_sweep``): facts, findings,
-        evaluations and targets with it, so no half-deleted sweep is ever visible.
-        Returns the sweeps deleted (or that would be, with ``dry_run``)."""
+        The sweeps of one campaign (several collectors) count as one and are kept or
+        deleted together.  Each sweep goes in its own transaction (``delete_sweep``):
+        facts, findings, evaluations and targets with it, so no half-deleted sweep is
+        ever visible.  Returns the sweeps deleted (or that would be, with ``dry_run``)."""
         if keep < 1:
             raise ValueError("keep must be at least 1")
-        per_inventory: dict[str, int] = {}
+        kept: dict[str, list[str]] = {}  # inventory path -> units (campaign or sweep id) kept, newest first
         doomed: list[SweepRow] = []
         for row in self.all_sweeps():
-            n = per_inventory.get(row.inventory_path, 0)
-            per_inventory[row.inventory_path] = n + 1
-            if n >= keep:
+            units = kept.setdefault(row.inventory_path, [])
+            unit = row.campaign or row.id
+            if unit in units:
+                continue
+            if len(units) < keep:
+                units.append(unit)
+            else:
                 doomed.append(row)
         if not dry_run:
             for row in doomed:
@@ -297,6 +310,12 @@ class Store:
             s.execute(delete(FindingRow).where(FindingRow.evaluation_id == evaluation_id,
                                                FindingRow.check_id == "OOB-WAIVER-001"))
             s.add_all(_finding_row(sweep_id, evaluation_id, None, f) for f in extra)
+
+
+def sweep_kind(row: SweepRow) -> tuple[str, str | None]:
+    """(kind, vantage) of a sweep: ``sweep`` for audits, ``reach``/``discover`` for probes."""
+    opts = row.options or {}
+    return (opts.get("kind") or "sweep", opts.get("vantage"))
 
 
 def migrate(engine: Engine) -> None:

@@ -274,14 +274,18 @@ def one_line(result: SweepResult, reports: dict[str, Path] | None) -> str:
     return json.dumps(line, separators=(",", ":"))
 
 
-def run_sweep(inventory_path: Path, store: Store, opts: SweepOptions, *, quiet: bool,
-              resume: str | None = None) -> SweepResult:
+def _load_inventory_or_exit(inventory_path: Path):
     try:
-        inv = load_inventory(inventory_path)
+        return load_inventory(inventory_path)
     except SourceError as exc:
         for issue in exc.issues:
             typer.echo(str(issue), err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def run_sweep(inventory_path: Path, store: Store, opts: SweepOptions, *, quiet: bool,
+              resume: str | None = None) -> SweepResult:
+    inv = _load_inventory_or_exit(inventory_path)
     try:
         opts.check_ids and select_checks(opts.check_ids)
     except ValueError as exc:
@@ -340,8 +344,10 @@ def sweep(
         raise typer.BadParameter(f"formats are {', '.join(FORMATS)}")
     if expired not in ("refuse", "warn"):
         raise typer.BadParameter("--expired is refuse or warn")
+    # Bad input is refused before anything is opened or written (no database is created).
+    _load_inventory_or_exit(inventory)
+    ws = load_waivers_or_exit(waivers)
     store = _open_store(db)
-    ws = load_waivers_or_exit(waivers)  # a bad waiver file is bad input: nothing is swept
     vbs = tuple(load_baseline(b, trusted_keys, store, allow_unsigned=allow_unsigned, expired=expired)
                 for b in baseline or [])
     try:

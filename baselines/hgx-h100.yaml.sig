@@ -3,6 +3,6 @@
   "algorithm": "ed25519",
   "payload_type": "application/vnd.oobaudit.baseline+yaml;v=1",
   "key_id": "a43016a65f38c7cc",
-  "sha256": "9da6d5d7dae60eb1520ea4d09da1850b21756a0228a18e999333e3c1f0d94296",
-  "signature": "dF0H6aT9bzSlKUnkGykRdtpO0sAr0WTN9IJKQta8OL1vZ3TS+77sK1d9I0jNnArOUkjQTv99Gbd1bfi0bEVpAQ=="
+  "sha256": "994b43540048f533352824254de4c88e4aa8f3fec774d3cd4ca8e4ea69550794",
+  "signature": "rEz6tzkLSoEMY2NX/sWE9Hl519ZbtU3NS+A1zAPmesGE83NhAW8q8yW81eMXehSUh/JTJyLqeJmEWD8hOEnxBQ=="
 }

@@ -178,6 +178,7 @@ class MockBMC:
                 await self._serve_black_hole("https", https_port)
             else:
                 ctx = self.certificate.ssl_context()
+                _apply_tls_settings(ctx, self.profile)
                 if self.profile.faults.tls_handshake_fail:
                     # An ancient web server: TLS 1.0 only, which no modern client will negotiate.
                     ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
@@ -253,3 +254,21 @@ def _free_account_id(profile: Profile, username: str) -> str:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+_TLS_VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}
+
+
+def _apply_tls_settings(ctx: ssl.SSLContext, profile: Profile) -> None:
+    """The profile's TLS posture on the server context (old versions need SECLEVEL 0 here)."""
+    spec = profile.tls
+    weak_cert = profile.certificate.key_type == "rsa-1024"
+    with warnings.catch_warnings():  # TLS 1.0/1.1 are deprecated: that is the point of the profile
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = getattr(ssl.TLSVersion, _TLS_VERSIONS[spec.min_version])
+        if spec.max_version:
+            ctx.maximum_version = getattr(ssl.TLSVersion, _TLS_VERSIONS[spec.max_version])
+    if spec.ciphers:
+        ctx.set_ciphers(spec.ciphers)
+    elif spec.min_version in ("1.0", "1.1") or weak_cert:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")

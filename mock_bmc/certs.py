@@ -48,7 +48,7 @@ _EC_CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
     "ec-p256": (ec.SECP256R1(), 256),
     "ec-p384": (ec.SECP384R1(), 384),
 }
-_RSA_BITS = {"rsa-2048": 2048, "rsa-3072": 3072, "rsa-4096": 4096}
+_RSA_BITS = {"rsa-1024": 1024, "rsa-2048": 2048, "rsa-3072": 3072, "rsa-4096": 4096}
 
 _SIGNATURE_NAMES = {
     SignatureAlgorithmOID.RSA_WITH_MD5: "md5WithRSAEncryption",
@@ -135,6 +135,11 @@ class ServedCertificate:
         """A server context for this certificate (TLS 1.2+; TLS faults will tune this later)."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        weak_key = isinstance(self._key, rsa.RSAPrivateKey) and self._key.key_size < 2048
+        weak_sig = self.certificate.signature_hash_algorithm is not None and \
+            self.certificate.signature_hash_algorithm.name in ("sha1", "md5")
+        if weak_key or weak_sig:
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # else OpenSSL refuses to load the weak certificate
         key_pem = self._key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )

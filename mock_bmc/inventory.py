@@ -56,11 +56,28 @@ def host_entry(bmc: MockBMC) -> dict[str, Any]:
     }
 
 
+def inband_entry(bmc: MockBMC, *, username: str, password_ref: str) -> dict[str, Any] | None:
+    """The ``host:`` block of a BMC whose profile has a GPU host (``host_gpu``) and whose SSH runs.
+
+    In the mock the BMC's SSH port doubles as the GPU host's OS (it answers ``nvidia-smi -q -x``),
+    and the host account is the auditor's (same reference, so no second secret file).  Real
+    inventories give the host its own address, port and account.
+    """
+    port = bmc.ports.get("ssh")
+    if bmc.profile.host_gpu is None or port is None:
+        return None
+    return {"address": bmc.host, "port": port, "credentials": {"username": username, "password": password_ref}}
+
+
 def build_inventory(bmcs: Iterable[MockBMC], *, username: str, password_ref: str) -> dict[str, Any]:
     """The inventory mapping: defaults (credential reference) and sites -> racks -> hosts, in fleet order."""
     sites: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for bmc in bmcs:
-        sites.setdefault(bmc.site, {}).setdefault(bmc.rack, []).append(host_entry(bmc))
+        entry = host_entry(bmc)
+        inband = inband_entry(bmc, username=username, password_ref=password_ref)
+        if inband is not None:
+            entry["host"] = inband
+        sites.setdefault(bmc.site, {}).setdefault(bmc.rack, []).append(entry)
     return {
         "defaults": {"credentials": {"username": username, "password": password_ref}},
         "sites": [

@@ -22,7 +22,9 @@ Loading rules:
   ``extends`` was resolved, so a variant only states the component it changes;
 * the sections ``ipmi`` and ``tls`` are free-form mappings reserved for the IPMI
   responder and TLS faults; they are accepted and carried along.  ``ssh`` is typed
-  (:class:`SshSpec`, read by ``mock_bmc/ssh.py``).
+  (:class:`SshSpec`, read by ``mock_bmc/ssh.py``), and so is ``host_gpu``
+  (:class:`HostGpuSection`: what ``nvidia-smi -q -x`` on the GPU host answers, served by the
+  same SSH responder; ``gpu_defaults`` is merged under each of its ``gpus``).
 """
 
 from __future__ import annotations
@@ -243,13 +245,27 @@ class CertificateSpec(_Model):
     or when startup time matters more than that check.
     """
 
-    key_type: Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"] = "ec-p256"
+    #: rsa-1024 is a key OOB-TLS-003 must flag.  (SHA-1 signatures cannot be made: cryptography
+    #: refuses to sign with SHA-1; tests/tls covers them with openssl-generated certificates.)
+    key_type: Literal["ec-p256", "ec-p384", "rsa-1024", "rsa-2048", "rsa-3072", "rsa-4096"] = "ec-p256"
     key_scope: Literal["auto", "bmc", "fleet"] = "auto"
     not_before: dt.date = dt.date(2025, 1, 1)
     validity_days: int = Field(3650, ge=1)
     subject_organization: str | None = None
     subject_organizational_unit: str | None = None
     subject_country: str | None = Field(None, min_length=2, max_length=2)
+
+
+class TlsSpec(_Model):
+    """The HTTPS server's protocol versions and cipher string (OpenSSL syntax).
+
+    Weak settings (TLS 1.0/1.1, ``@SECLEVEL=0`` ciphers, RSA-1024 or SHA-1 certificates) are what
+    OOB-TLS-001..003 exist to find; the local OpenSSL decides how weak it can actually go
+    (Debian's has no SSLv3, RC4 or 3DES at all)."""
+
+    min_version: Literal["1.0", "1.1", "1.2", "1.3"] = "1.2"
+    max_version: Literal["1.0", "1.1", "1.2", "1.3"] | None = None
+    ciphers: str | None = None
 
 
 class SshHostKeySpec(_Model):
@@ -292,6 +308,65 @@ class SshSpec(_Model):
         for name in ("kex", "ciphers", "macs", "compression"):
             if not getattr(self, name):
                 raise ValueError(f"{name} must not be empty")
+        return self
+
+
+_PCI_BUS_ID = r"^[0-9A-Fa-f]{8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]$"
+
+
+class HostGpuSpec(_Model):
+    """One GPU as ``nvidia-smi -q -x`` on the host OS reports it (``mock_bmc/ssh.py`` renders it).
+
+    ``serial`` / ``uuid`` null: derived from the BMC's identity, so every mock host of a profile
+    has its own boards.  nvidia-smi lists GPUs in PCI bus order; that order (the index the
+    auditor sees) is *not* the baseboard slot order, as on real HGX systems.
+    """
+
+    name: str = Field("NVIDIA H100 80GB HBM3", pattern=r"^[ -~]{1,96}$")
+    serial: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    uuid: str | None = Field(None, pattern=r"^GPU-[0-9a-f-]{36}$")
+    vbios_version: str = Field(pattern=r"^[ -~]{1,32}$")
+    inforom_image: str = Field("G520.0200.00.05", pattern=r"^[ -~]{1,16}$")
+    pci_bus_id: str = Field(pattern=_PCI_BUS_ID)
+    module_id: int | None = Field(None, ge=0, le=64, description="<gpu_module_id>: a hint, not the slot")
+    cc_mode: Literal["on", "off", "devtools"] = "off"
+    mig_mode: Literal["Enabled", "Disabled", "N/A"] = "Disabled"
+    gsp_firmware_version: str | None = Field(
+        None, pattern=r"^[ -~]{1,32}$", description="null: the driver version (GSP on), or N/A with gsp_enabled false")
+
+
+class HostGpuSection(_Model):
+    """What the GPU host's ``nvidia-smi -q -x`` answers (over this BMC's SSH port, which doubles
+    as the host OS endpoint in the emitted inventory).  ``gpu_defaults`` is merged under every
+    entry of ``gpus`` (keyed by baseboard slot, e.g. ``SXM_3``, so a variant profile changes one GPU)."""
+
+    driver_version: str = Field(pattern=r"^[ -~]{1,32}$")
+    cuda_version: str = Field("12.4", pattern=r"^[ -~]{1,16}$")
+    gsp_enabled: bool = Field(True, description="false: nvidia-smi shows GSP Firmware Version N/A")
+    gpus: dict[str, HostGpuSpec] = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or "gpu_defaults" not in data:
+            return data
+        out = dict(data)
+        defaults = out.pop("gpu_defaults") or {}
+        gpus = out.get("gpus")
+        if isinstance(defaults, Mapping) and isinstance(gpus, Mapping):
+            out["gpus"] = {k: deep_merge(defaults, v) if isinstance(v, Mapping) else v for k, v in gpus.items()}
+        elif not isinstance(defaults, Mapping):
+            raise ValueError("gpu_defaults must be a mapping")
+        return out
+
+    @model_validator(mode="after")
+    def _unique(self) -> HostGpuSection:
+        for key in self.gpus:
+            _check_id("host_gpu.gpus", key)
+        for attr in ("pci_bus_id", "serial", "uuid"):
+            values = [getattr(g, attr).lower() for g in self.gpus.values() if getattr(g, attr) is not None]
+            if len(values) != len(set(values)):
+                raise ValueError(f"two GPUs share a {attr}")
         return self
 
 
@@ -341,7 +416,9 @@ class Profile(_Model):
     # Reserved for the IPMI responder and TLS faults; accepted, carried, not read here.
     ipmi: dict[str, Any] = Field(default_factory=dict)
     ssh: SshSpec = SshSpec()
-    tls: dict[str, Any] = Field(default_factory=dict)
+    tls: TlsSpec = TlsSpec()
+    #: The GPU host's OS as seen in-band (``nvidia-smi -q -x`` over SSH); None: not a GPU host.
+    host_gpu: HostGpuSection | None = None
 
     _source: str | None = PrivateAttr(default=None)
 

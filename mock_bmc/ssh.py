@@ -18,8 +18,12 @@ and a ``no_banner`` fault.  The fleet starts it on ``P+4i+3`` (``register_listen
   count toward the same lockout, ``bmc.accounts[u].failed_logins`` / ``.locked`` and
   ``bmc.login_attempts`` include them.  ``none`` is never accepted; ``publickey`` may be
   listed but no key is ever accepted.  AccountTypes are not enforced (real BMCs differ).
-* **Sessions**: a shell or exec request gets a one-line banner and the channel closes
-  (exec answers exit status 127: commands are not implemented yet).
+* **Sessions**: a shell request gets a one-line banner and the channel closes.  An exec of
+  ``nvidia-smi -q -x`` on a BMC whose profile has a ``host_gpu:`` section answers the GPU
+  host's XML (:func:`nvidia_smi_xml`, in nvidia-smi's real element layout) with exit status
+  0: the BMC's SSH port doubles as the GPU host's OS in the mock (the emitted inventory's
+  ``host:`` block points here, with the auditor's account).  Any other command, or that one
+  without ``host_gpu``, answers exit status 127 (command not found), as a shell would.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ import logging
 import socket
 import threading
 import time
+import uuid as uuidlib
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
 
 import paramiko
 from cryptography.hazmat.primitives import serialization
@@ -110,6 +116,153 @@ def make_host_key(spec: SshHostKeySpec, seed: str) -> paramiko.PKey:
         priv_ec = ec.derive_private_key(value, curve)
         return paramiko.ECDSAKey(vals=(priv_ec, priv_ec.public_key()))
     return LegacyRSAKey(key=rsa.generate_private_key(public_exponent=65537, key_size=spec.bits or 3072))
+
+
+# --------------------------------------------------------------------------- the GPU host's nvidia-smi
+
+#: Commands answered from ``host_gpu`` (whitespace-normalised).
+NVIDIA_SMI_COMMANDS = frozenset({"nvidia-smi -q -x", "nvidia-smi -x -q"})
+
+
+def host_gpus(bmc: MockBMC) -> list[dict[str, object]]:
+    """The GPUs nvidia-smi reports on ``bmc``'s host, in its order (PCI bus order), with the
+    derived serials / UUIDs filled in; ``[]`` without ``host_gpu``.  Tests read expectations here."""
+    section = bmc.profile.host_gpu
+    if section is None:
+        return []
+    rows = []
+    for slot, g in section.gpus.items():
+        digest = hashlib.sha256(f"mock_bmc host gpu|{bmc.identity.serial}|{slot}".encode()).digest()
+        serial = g.serial or f"165{int.from_bytes(digest[:8], 'big') % 10**10:010d}"
+        gpu_uuid = g.uuid or f"GPU-{uuidlib.UUID(bytes=digest[8:24], version=4)}"
+        gsp = g.gsp_firmware_version or (section.driver_version if section.gsp_enabled else "N/A")
+        rows.append({"slot": slot, "name": g.name, "serial": serial, "uuid": gpu_uuid,
+                     "vbios_version": g.vbios_version, "inforom_image": g.inforom_image,
+                     "pci_bus_id": g.pci_bus_id.upper(), "module_id": g.module_id, "cc_mode": g.cc_mode,
+                     "mig_mode": g.mig_mode, "gsp_firmware_version": gsp})
+    rows.sort(key=lambda r: str(r["pci_bus_id"]))
+    for index, row in enumerate(rows):
+        row["index"] = index
+    return rows
+
+
+def nvidia_smi_xml(bmc: MockBMC) -> bytes:
+    """``nvidia-smi -q -x`` output for ``bmc``'s host.  The element names, order and nesting follow
+    real nvidia-smi 550-series output (DTD ``nvsmi_device_v12.dtd``; public captures and the GPU
+    struct of NVIDIA/cloud-native-stack); sensor sections the auditor does not read are left out.
+    CC mode has no element of its own there: it shows as a non-zero ``cc_protected_memory_usage``."""
+    section = bmc.profile.host_gpu
+    assert section is not None
+    gpus = host_gpus(bmc)
+
+    def e(value: object) -> str:
+        return escape(str(value))
+
+    lines = ['<?xml version="1.0" ?>', '<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">', "<nvidia_smi_log>",
+             "\t<timestamp>Mon Nov  2 10:00:00 2026</timestamp>",
+             f"\t<driver_version>{e(section.driver_version)}</driver_version>",
+             f"\t<cuda_version>{e(section.cuda_version)}</cuda_version>",
+             f"\t<attached_gpus>{len(gpus)}</attached_gpus>"]
+    for g in gpus:
+        bus = str(g["pci_bus_id"])
+        domain, b, rest = bus.split(":")
+        device = rest.split(".")[0]
+        cc_total = "0 MiB" if g["cc_mode"] == "off" else "73728 MiB"
+        lines += [
+            f'\t<gpu id="{e(bus)}">',
+            f"\t\t<product_name>{e(g['name'])}</product_name>",
+            "\t\t<product_brand>NVIDIA</product_brand>",
+            "\t\t<product_architecture>Hopper</product_architecture>",
+            "\t\t<display_mode>Disabled</display_mode>",
+            "\t\t<display_active>Disabled</display_active>",
+            "\t\t<persistence_mode>Enabled</persistence_mode>",
+            "\t\t<addressing_mode>None</addressing_mode>",
+            "\t\t<mig_mode>",
+            f"\t\t\t<current_mig>{e(g['mig_mode'])}</current_mig>",
+            f"\t\t\t<pending_mig>{e(g['mig_mode'])}</pending_mig>",
+            "\t\t</mig_mode>",
+            "\t\t<mig_devices>",
+            "\t\t\tNone",
+            "\t\t</mig_devices>",
+            "\t\t<accounting_mode>Disabled</accounting_mode>",
+            "\t\t<accounting_mode_buffer_size>4000</accounting_mode_buffer_size>",
+            "\t\t<driver_model>",
+            "\t\t\t<current_dm>N/A</current_dm>",
+            "\t\t\t<pending_dm>N/A</pending_dm>",
+            "\t\t</driver_model>",
+            f"\t\t<serial>{e(g['serial'])}</serial>",
+            f"\t\t<uuid>{e(g['uuid'])}</uuid>",
+            f"\t\t<minor_number>{g['index']}</minor_number>",
+            f"\t\t<vbios_version>{e(g['vbios_version'])}</vbios_version>",
+            "\t\t<multigpu_board>No</multigpu_board>",
+            f"\t\t<board_id>0x{int(b, 16) << 8:x}</board_id>",
+            "\t\t<board_part_number>692-2G520-0200-000</board_part_number>",
+            "\t\t<gpu_part_number>2330-885-A1</gpu_part_number>",
+            "\t\t<gpu_fru_part_number>N/A</gpu_fru_part_number>",
+            f"\t\t<gpu_module_id>{'N/A' if g['module_id'] is None else g['module_id']}</gpu_module_id>",
+            "\t\t<inforom_version>",
+            f"\t\t\t<img_version>{e(g['inforom_image'])}</img_version>",
+            "\t\t\t<oem_object>2.1</oem_object>",
+            "\t\t\t<ecc_object>7.16</ecc_object>",
+            "\t\t\t<pwr_object>N/A</pwr_object>",
+            "\t\t</inforom_version>",
+            "\t\t<gpu_operation_mode>",
+            "\t\t\t<current_gom>N/A</current_gom>",
+            "\t\t\t<pending_gom>N/A</pending_gom>",
+            "\t\t</gpu_operation_mode>",
+            "\t\t<c2c_mode>N/A</c2c_mode>",
+            "\t\t<gpu_virtualization_mode>",
+            "\t\t\t<virtualization_mode>None</virtualization_mode>",
+            "\t\t\t<host_vgpu_mode>N/A</host_vgpu_mode>",
+            "\t\t\t<vgpu_heterogeneous_mode>N/A</vgpu_heterogeneous_mode>",
+            "\t\t</gpu_virtualization_mode>",
+            "\t\t<gpu_reset_status>",
+            "\t\t\t<reset_required>No</reset_required>",
+            "\t\t\t<drain_and_reset_recommended>N/A</drain_and_reset_recommended>",
+            "\t\t</gpu_reset_status>",
+            f"\t\t<gsp_firmware_version>{e(g['gsp_firmware_version'])}</gsp_firmware_version>",
+            "\t\t<ibmnpu>",
+            "\t\t\t<relaxed_ordering_mode>N/A</relaxed_ordering_mode>",
+            "\t\t</ibmnpu>",
+            "\t\t<pci>",
+            f"\t\t\t<pci_bus>{e(b)}</pci_bus>",
+            f"\t\t\t<pci_device>{e(device)}</pci_device>",
+            f"\t\t\t<pci_domain>{e(domain[-4:])}</pci_domain>",
+            "\t\t\t<pci_device_id>233010DE</pci_device_id>",
+            f"\t\t\t<pci_bus_id>{e(bus)}</pci_bus_id>",
+            "\t\t\t<pci_sub_system_id>16C110DE</pci_sub_system_id>",
+            "\t\t</pci>",
+            "\t\t<fan_speed>N/A</fan_speed>",
+            "\t\t<performance_state>P0</performance_state>",
+            "\t\t<fb_memory_usage>",
+            "\t\t\t<total>81559 MiB</total>",
+            "\t\t\t<reserved>551 MiB</reserved>",
+            "\t\t\t<used>0 MiB</used>",
+            "\t\t\t<free>81008 MiB</free>",
+            "\t\t</fb_memory_usage>",
+            "\t\t<bar1_memory_usage>",
+            "\t\t\t<total>131072 MiB</total>",
+            "\t\t\t<used>1 MiB</used>",
+            "\t\t\t<free>131071 MiB</free>",
+            "\t\t</bar1_memory_usage>",
+            "\t\t<cc_protected_memory_usage>",
+            f"\t\t\t<total>{cc_total}</total>",
+            "\t\t\t<used>0 MiB</used>",
+            f"\t\t\t<free>{cc_total}</free>",
+            "\t\t</cc_protected_memory_usage>",
+            "\t\t<compute_mode>Default</compute_mode>",
+            "\t\t<ecc_mode>",
+            "\t\t\t<current_ecc>Enabled</current_ecc>",
+            "\t\t\t<pending_ecc>Enabled</pending_ecc>",
+            "\t\t</ecc_mode>",
+            "\t\t<processes>",
+            "\t\t</processes>",
+            "\t\t<accounted_processes>",
+            "\t\t</accounted_processes>",
+            "\t</gpu>",
+        ]
+    lines += ["</nvidia_smi_log>", ""]
+    return "\n".join(lines).encode()
 
 
 class _Server(paramiko.ServerInterface):
@@ -301,8 +454,14 @@ class SshResponder:
     def _answer(self, chan: paramiko.Channel, server: _Server) -> None:
         vendor = self.bmc.profile.service_root.Vendor
         if server.exec_command is not None:
-            chan.sendall_stderr(b"mock BMC: command execution is not implemented\r\n")
-            chan.send_exit_status(127)
+            command = " ".join(server.exec_command.decode("utf-8", "replace").split())
+            if command in NVIDIA_SMI_COMMANDS and self.bmc.profile.host_gpu is not None:
+                chan.sendall(nvidia_smi_xml(self.bmc))
+                chan.send_exit_status(0)
+            else:
+                name = command.split(" ", 1)[0][:64] if command else ""
+                chan.sendall_stderr(f"sh: 1: {name}: not found\n".encode("utf-8", "replace"))
+                chan.send_exit_status(127)
         else:
             chan.sendall(f"{self.bmc.name} ({vendor} mock BMC) - this console closes now.\r\n".encode())
             chan.send_exit_status(0)

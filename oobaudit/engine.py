@@ -22,6 +22,7 @@ from . import facts as F
 from .baseline import VerifiedBaseline, baseline_applies, effective_settings
 from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_checks
 from .collectors.credentials import CredentialOptions
+from .collectors.host import HOST_KINDS, collect_host
 from .collectors.http import make_session
 from .collectors.ipmi import FACT_KINDS as IPMI_FACT_KINDS
 from .collectors.ipmi import collect_ipmi
@@ -240,6 +241,8 @@ class Sweep:
                 jobs = [self._redfish_then_ssh(t, http, facts)]
                 if t.port("https") and self.needs & TLS_KINDS:
                     jobs.append(self._tls(t, facts))
+                if t.host is not None and self.needs & HOST_KINDS:
+                    jobs.append(collect_host(t, facts, timeout=self.opts.request_timeout))
                 await asyncio.gather(*jobs)
         except TimeoutError:
             facts.append(Fact(kind="engine.deadline", collector="engine",

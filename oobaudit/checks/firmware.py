@@ -5,13 +5,33 @@ level, so the checks say NOT_APPLICABLE rather than inventing one.  Versions are
 compared with the component's declared scheme (hex VBIOS fields, HMC rc numbers, ...);
 a version that does not parse, or sits on another version line, is OOB-FW-090 and
 never a pass.
+
+Host-side (in-band) facts from ``nvidia-smi -q -x`` (``collectors/host.py``) are judged too:
+
+* OOB-FW-003 (gpu-vbios): every ``host.gpu``'s VBIOS, subject ``host-gpu:<serial>`` (or
+  ``host-gpu:GPU_<index>`` when nvidia-smi gives no usable serial).
+* OOB-FW-004 (gsp): the driver version (= GSP firmware; and any per-GPU GSP version that
+  differs from it), subject ``host-gsp``.
+
+Rule convention: host components get synthetic component ids that Redfish never reports,
+``HOST_GPU_<subject>`` for a GPU (``HOST_GPU_*`` for all of them; ``HOST_GPU_<serial>`` pins
+one board) and ``HOST_GSP`` for the driver, looked up with ``rule_for`` like any id (most
+specific wins) and used only if the rule's class fits.  Without a ``HOST_GPU_*`` rule a host GPU
+falls back to the baseline's gpu-vbios rule when there is exactly one with a wildcard (e.g.
+``HGX_FW_GPU_SXM_*``: nvidia-smi's order does not tell which SXM slot a GPU sits in, so only a
+rule covering every slot can apply); two or more → ERROR (ambiguous).  Without ``HOST_GSP`` the
+driver falls back to the baseline's only gsp rule, if there is exactly one.  ``HOST_*`` rules are
+never "required" on the Redfish side.  A target with no host facts (no ``host:`` block in the
+inventory) gets NOT_APPLICABLE for the host side; a failed host collection gets ERROR; an
+unparseable host version is an ERROR of OOB-FW-003/004 itself (OOB-FW-090 covers Redfish).
 """
 
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
-from ..baseline.model import ComponentRule, evaluate_version, missing_required, rule_for
+from ..baseline.model import Baseline, ComponentRule, VersionVerdict, evaluate_version, missing_required, rule_for
+from ..collectors.host import HOST_DRIVER, HOST_GPU, HOST_NVIDIA_SMI
 from ..facts import REDFISH_COMPONENT_INTEGRITY, REDFISH_FIRMWARE, Fact, TargetFacts
 from ..policy import Policy
 from ._common import NSA_CISA, require
@@ -49,6 +69,12 @@ def _judge_class(cls: str):
         if not rules:
             emit.na("", f"baseline {baseline.name} has no {cls} rules")
             return
+        if cls in HOST_JUDGES:
+            # Host side first: the Redfish side below may raise (Redfish unreadable), and the
+            # findings emitted so far are kept when it does.
+            HOST_JUDGES[cls](tf, baseline, emit)
+            if not [r for r in rules if not is_host_rule(r)]:
+                return  # e.g. gsp: not in Redfish at all
         fw = _firmware(tf)
         ids = [f.subject for f in fw]
         for f in fw:
@@ -68,7 +94,7 @@ def _judge_class(cls: str):
                 emit.failed(f.subject, f"{f.subject} runs {f.data.get('Version')}; baseline {baseline.name} "
                             f"requires {_required(rule)}: " + "; ".join(verdict.reasons), evidence=ev)
         for rule in missing_required(baseline, ids):
-            if rule.class_ == cls:
+            if rule.class_ == cls and not is_host_rule(rule):
                 emit.failed(f"missing:{rule.id}", f"no firmware component matching {rule.id} is reported, but "
                             f"baseline {baseline.name} requires one", evidence={"rule": rule.id})
 
@@ -91,6 +117,157 @@ def _evidence(f: Fact, rule: ComponentRule) -> dict:
             "required_min": rule.min, "allowed": rule.allowed, "scheme": rule.scheme, "rule": rule.id}
 
 
+# --------------------------------------------------------------------------- host side (nvidia-smi over SSH)
+
+HOST_RULE_PREFIX = "HOST_"
+HOST_GSP_ID = "HOST_GSP"
+HOST_FACTS = (HOST_NVIDIA_SMI, HOST_DRIVER, HOST_GPU)
+
+
+def is_host_rule(rule: ComponentRule) -> bool:
+    """Rules for in-band components (``HOST_GPU_*``, ``HOST_GSP``): Redfish never reports them."""
+    return rule.id.startswith(HOST_RULE_PREFIX)
+
+
+def host_gpu_component_id(subject: str) -> str:
+    return f"HOST_GPU_{subject}"
+
+
+def host_gpu_rule(baseline: Baseline, subject: str) -> tuple[ComponentRule | None, str]:
+    """(rule, how it was chosen) for the host GPU with fact subject ``subject``; rule None with the reason."""
+    cid = host_gpu_component_id(subject)
+    rule = rule_for(baseline, cid)
+    if rule is not None and rule.class_ == "gpu-vbios":
+        return rule, f"{rule.id} matches {cid}"
+    wild = [r for r in baseline.components
+            if r.class_ == "gpu-vbios" and not is_host_rule(r) and any(c in r.id for c in "*?[")]
+    if len(wild) == 1:
+        return wild[0], (f"no HOST_GPU_* rule: the baseline's only wildcard gpu-vbios rule {wild[0].id} applies "
+                         "(it covers every slot, and nvidia-smi does not say which slot a GPU is in)")
+    if not wild:
+        return None, f"baseline {baseline.name} has no rule for host GPUs (HOST_GPU_*) nor a wildcard gpu-vbios rule"
+    return None, (f"ambiguous: baseline {baseline.name} has no HOST_GPU_* rule and {len(wild)} wildcard gpu-vbios "
+                  f"rules ({', '.join(r.id for r in wild)}); add a HOST_GPU_* rule")
+
+
+def host_gsp_rule(baseline: Baseline) -> tuple[ComponentRule | None, str]:
+    rule = rule_for(baseline, HOST_GSP_ID)
+    if rule is not None and rule.class_ == "gsp":
+        return rule, f"{rule.id} matches {HOST_GSP_ID}"
+    gsp = [r for r in baseline.components if r.class_ == "gsp"]
+    if len(gsp) == 1:
+        return gsp[0], f"no {HOST_GSP_ID} rule: the baseline's only gsp rule {gsp[0].id} applies"
+    return None, (f"baseline {baseline.name} has no {HOST_GSP_ID} rule and "
+                  f"{'no' if not gsp else len(gsp)} gsp rules to fall back on")
+
+
+def _host_state(tf: TargetFacts, what: str, subject: str, emit: Emit) -> bool:
+    """True when host facts are there to judge; otherwise emits NOT_APPLICABLE or ERROR."""
+    if not any(tf.of(k) for k in HOST_FACTS):
+        emit.na(subject, f"no in-band host facts: the inventory gives this target no host: block (or host "
+                f"collection did not run), so {what} is not checked on the host")
+        return False
+    errs = [f for k in HOST_FACTS for f in tf.errors(k)]
+    if errs:
+        e = errs[0]
+        emit.error(subject, f"{what} could not be read on the host: {e.error}",
+                   evidence={"reason": e.evidence.get("reason"), "address": e.evidence.get("address"),
+                             "port": e.evidence.get("port"), "source": "nvidia-smi -q -x over SSH"})
+        return False
+    return True
+
+
+def _redfish_by_serial(tf: TargetFacts, serial: object) -> str | None:
+    """The Redfish resource (chassis, processor, ...) whose SerialNumber is this GPU's serial, if any."""
+    if not isinstance(serial, str) or not serial:
+        return None
+    for f in tf.facts:
+        if f.ok and f.kind.startswith("redfish.") and f.data.get("SerialNumber") == serial:
+            return f.subject or f.evidence.get("url")
+    return None
+
+
+def _host_evidence(rule: ComponentRule, how: str, installed: object, verdict: VersionVerdict | None) -> dict:
+    ev = {"installed": installed, "required_min": rule.min, "allowed": rule.allowed, "scheme": rule.scheme,
+          "rule": rule.id, "rule_source": how, "source": "nvidia-smi -q -x over SSH (in-band)"}
+    if verdict is not None:
+        ev["advisories"] = [f"{h.denied.label} ({h.denied.source})" for h in verdict.denied]
+    return ev
+
+
+def _judge_host_vbios(tf: TargetFacts, baseline: Baseline, emit: Emit) -> None:
+    if not _host_state(tf, "GPU VBIOS", "host-gpu", emit):
+        return
+    gpus = tf.ok(HOST_GPU)
+    if not gpus:
+        emit.error("host-gpu", "nvidia-smi on the host reported no GPU: the VBIOS cannot be checked",
+                   evidence={"source": "nvidia-smi -q -x over SSH (in-band)"})
+        return
+    for f in gpus:
+        subject = f"host-gpu:{f.subject}"
+        rule, how = host_gpu_rule(baseline, f.subject)
+        ident = {k: f.data.get(k) for k in ("index", "serial", "uuid", "pci_bus_id", "module_id", "product_name")}
+        ident["redfish_resource"] = _redfish_by_serial(tf, f.data.get("serial"))
+        if rule is None:
+            (emit.error if how.startswith("ambiguous") else emit.na)(subject, how, evidence=ident)
+            continue
+        installed = f.data.get("vbios_version")
+        verdict = evaluate_version(rule, installed)
+        ev = {**_host_evidence(rule, how, installed, verdict), **ident}
+        where = f"host GPU {f.subject} (nvidia-smi index {f.data.get('index')}, bus {f.data.get('pci_bus_id')})"
+        if verdict.status == "error":
+            emit.error(subject, f"{where}: cannot judge VBIOS {installed!r} with scheme {rule.scheme}: "
+                       + "; ".join(verdict.reasons), evidence=ev)
+        elif verdict.status == "pass":
+            emit.passed(subject, f"{where} runs VBIOS {installed}, at or above the baseline ({_required(rule)})",
+                        evidence=ev)
+        else:
+            emit.failed(subject, f"{where} runs VBIOS {installed}; baseline {baseline.name} requires "
+                        f"{_required(rule)}: " + "; ".join(verdict.reasons), evidence=ev)
+
+
+def _judge_host_gsp(tf: TargetFacts, baseline: Baseline, emit: Emit) -> None:
+    subject = "host-gsp"
+    if not _host_state(tf, "the driver (GSP firmware) version", subject, emit):
+        return
+    rule, how = host_gsp_rule(baseline)
+    if rule is None:
+        emit.na(subject, how)
+        return
+    driver = tf.ok(HOST_DRIVER)
+    data = driver[0].data if driver else {}
+    version = data.get("driver_version")
+    per_gpu = [g for g in data.get("gsp_firmware_versions") or [] if isinstance(g, dict)]
+    gsp = {g.get("gsp_firmware_version") for g in per_gpu} - {None}
+    ev = _host_evidence(rule, how, version, None)
+    ev.update({"driver_version": version, "cuda_version": data.get("cuda_version"), "gsp_firmware_versions": per_gpu})
+    if not isinstance(version, str) or not version:
+        emit.error(subject, "nvidia-smi reported no driver version: the GSP firmware cannot be checked", evidence=ev)
+        return
+    versions = [version, *sorted(v for v in gsp if v != version)]
+    verdicts = [evaluate_version(rule, v) for v in versions]
+    ev["advisories"] = sorted({f"{h.denied.label} ({h.denied.source})" for v in verdicts for h in v.denied})
+    note = ""
+    if per_gpu and not gsp:
+        note = " (GSP firmware is disabled on every GPU: nvidia-smi says N/A; the driver branch is judged)"
+    elif len(versions) > 1:
+        note = f" (GPUs report other GSP firmware versions: {', '.join(versions[1:])})"
+    reasons = "; ".join(r for v in verdicts for r in v.reasons)
+    if any(v.status == "fail" for v in verdicts):
+        worst = ", ".join(v.observed for v in verdicts if v.status == "fail")
+        emit.failed(subject, f"driver / GSP firmware {worst} is below baseline {baseline.name}, which requires "
+                    f"{_required(rule)}{note}: {reasons}", evidence=ev)
+    elif any(v.status == "error" for v in verdicts):
+        emit.error(subject, f"cannot judge driver / GSP firmware {', '.join(versions)} with scheme {rule.scheme}"
+                   f"{note}: {reasons}", evidence=ev)
+    else:
+        emit.passed(subject, f"driver / GSP firmware {version} is at or above the baseline ({_required(rule)})"
+                    f"{note}", evidence=ev)
+
+
+HOST_JUDGES = {"gpu-vbios": _judge_host_vbios, "gsp": _judge_host_gsp}
+
+
 for _cls, (_id, _what, _sev) in FW_CLASSES.items():
     check(
         id=_id,
@@ -107,7 +284,7 @@ for _cls, (_id, _what, _sev) in FW_CLASSES.items():
         ),
         references=(NSA_CISA + " #4 perform routine BMC update checks", NSA_CISA + " #7 firmware scanning"),
         compliance=("NSA-CISA-BMC-2023:4", "NIST-800-53:SI-2"),
-        needs=(REDFISH_FIRMWARE,),
+        needs=(REDFISH_FIRMWARE, *HOST_FACTS) if _cls in HOST_JUDGES else (REDFISH_FIRMWARE,),
     )(_judge_class(_cls))
 
 

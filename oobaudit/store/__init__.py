@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, func, inspect, select
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
@@ -97,23 +97,27 @@ class Store:
     def write_target(self, sweep_id: str, target_id: int, evaluation_id: int, *, status: str,
                      error: str | None, started_at: datetime, facts: Iterable[Fact],
                      findings: Iterable[Finding]) -> None:
+        # Core executemany inserts, not ORM objects: a 10,000-BMC sweep writes a million rows.
+        fact_rows = [{"sweep_id": sweep_id, "target_id": target_id, "collector": f.collector, "kind": f.kind,
+                      "subject": f.subject, "data": f.data, "evidence": f.evidence, "error": f.error,
+                      "collected_at": f.collected_at} for f in facts]
+        finding_rows = [_finding_dict(sweep_id, evaluation_id, target_id, f) for f in findings]
         with self.Session.begin() as s:
-            row = s.get(TargetRow, target_id)
-            if row is None or row.sweep_id != sweep_id:
+            done = s.execute(update(TargetRow).where(TargetRow.id == target_id, TargetRow.sweep_id == sweep_id)
+                             .values(status=status, error=error, started_at=started_at, finished_at=utcnow()))
+            if done.rowcount != 1:
                 raise KeyError(f"target {target_id} is not part of sweep {sweep_id}")
-            row.status = status
-            row.error = error
-            row.started_at = started_at
-            row.finished_at = utcnow()
-            s.add_all(FactRow(sweep_id=sweep_id, target_id=target_id, collector=f.collector, kind=f.kind,
-                              subject=f.subject, data=f.data, evidence=f.evidence, error=f.error,
-                              collected_at=f.collected_at) for f in facts)
-            s.add_all(_finding_row(sweep_id, evaluation_id, target_id, f) for f in findings)
+            if fact_rows:
+                s.execute(insert(FactRow), fact_rows)
+            if finding_rows:
+                s.execute(insert(FindingRow), finding_rows)
 
     def write_findings(self, sweep_id: str, evaluation_id: int, findings: Iterable[Finding],
                        target_ids: dict[str, int]) -> None:
-        with self.Session.begin() as s:
-            s.add_all(_finding_row(sweep_id, evaluation_id, target_ids.get(f.target), f) for f in findings)
+        rows = [_finding_dict(sweep_id, evaluation_id, target_ids.get(f.target), f) for f in findings]
+        if rows:
+            with self.Session.begin() as s:
+                s.execute(insert(FindingRow), rows)
 
     def reopen_sweep(self, sweep_id: str) -> tuple[int, dict[str, int], dict[str, tuple[str, str | None]]]:
         """Mark an interrupted (or killed: still 'running') sweep running again for --resume.
@@ -344,6 +348,12 @@ def migrate(engine: Engine) -> None:
             if attempt == 4:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+def _finding_dict(sweep_id: str, evaluation_id: int, target_id: int | None, f: Finding) -> dict[str, Any]:
+    return {"evaluation_id": evaluation_id, "sweep_id": sweep_id, "target_id": target_id, "target_name": f.target,
+            "check_id": f.check_id, "subject": f.subject, "status": f.status.value, "severity": f.severity.value,
+            "title": f.title, "detail": f.detail, "evidence": f.evidence}
 
 
 def _finding_row(sweep_id: str, evaluation_id: int, target_id: int | None, f: Finding) -> FindingRow:

@@ -126,9 +126,12 @@ def test_unknown_profile_lists_the_builtins() -> None:
         load_profile("no-such-profile")
 
 
-def test_reserved_sections_are_accepted() -> None:
-    p = load_profile("hardened").derive("with-ipmi", ipmi={"enabled": True, "cipher_suites": [3, 17]}, tls={"x": 1})
-    assert p.ipmi["cipher_suites"] == [3, 17]
+def test_ipmi_section_is_free_form_and_tls_section_is_typed() -> None:
+    p = load_profile("hardened").derive("with-ipmi", ipmi={"enabled": True, "cipher_suites": [3, 17]},
+                                        tls={"min_version": "1.0"})
+    assert p.ipmi["cipher_suites"] == [3, 17] and p.tls.min_version == "1.0"
+    with pytest.raises(ProfileError, match="variant"):
+        load_profile("hardened").derive("bad-tls", tls={"x": 1})
 
 
 def test_derive_validates() -> None:

@@ -74,6 +74,15 @@ def sweep(store: Store, inventory: Path, vbs: tuple[Any, ...]) -> Any:
     return asyncio.run(Sweep(store, load_inventory(inventory), opts).run())
 
 
+def drop_inband(path: Path) -> None:
+    doc = yaml.safe_load(path.read_text())
+    for site in doc["sites"]:
+        for rack in site["racks"]:
+            for host in rack["hosts"]:
+                host.pop("host", None)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
 def drop_hosts(inventory: Path, names: set[str]) -> None:
     doc = yaml.safe_load(inventory.read_text())
     for site in doc["sites"]:
@@ -174,6 +183,10 @@ def rack_env(tmp_path_factory) -> Iterator[RackEnv]:
         clean = tmp / "rack-7-clean.yaml"
         fleet.write_inventory(clean)
         drop_hosts(clean, {"r-hgx-h100-stale-vbios-000"})
+        # These tests are about handover and waiver semantics on the BMC side: leave the in-band
+        # (nvidia-smi) view out, so one outdated GPU is one finding (tests/host covers the host side).
+        for inv in (stale, clean):
+            drop_inband(inv)
         yield RackEnv(fleet, clean, stale, tmp)
 
 

@@ -99,7 +99,7 @@ def main() -> None:
                     help="also crawl N BMCs with DMTF's sequential client and report the ratio")
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--profile", default="hardened")
-    ap.add_argument("--base-port", type=int, default=30000)
+    ap.add_argument("--base-port", type=int, default=0, help="0: ephemeral ports (no clashes at 10,000 BMCs)")
     ap.add_argument("--no-credential-tests", action="store_true")
     ap.add_argument("--results", default=str(Path(__file__).parent / "results.jsonl"))
     args = ap.parse_args()

@@ -23,7 +23,7 @@ from .baseline import VerifiedBaseline, baseline_applies, effective_settings
 from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_checks
 from .collectors.credentials import CredentialOptions
 from .collectors.host import HOST_KINDS, collect_host
-from .collectors.http import make_session
+from .collectors.http import insecure_ssl_context, make_session
 from .collectors.ipmi import FACT_KINDS as IPMI_FACT_KINDS
 from .collectors.ipmi import collect_ipmi
 from .collectors.redfish import RedfishOptions, collect_redfish
@@ -145,6 +145,9 @@ class Sweep:
         self.checks: list[Check] = select_checks(opts.check_ids)
         needs = frozenset(k for c in self.checks for k in c.meta.needs)
         self.needs = needs
+        # The only facts kept in memory after a target is written: what fleet-wide checks read
+        # (e.g. certificate fingerprints for OOB-TLS-004).  Everything else lives in the store.
+        self.fleet_kinds = frozenset(k for c in self.checks if c.meta.scope == "fleet" for k in c.meta.needs)
         self.redfish_opts = RedfishOptions(
             timeout=opts.request_timeout,
             needs=needs,
@@ -176,23 +179,26 @@ class Sweep:
             todo = [t for t in self.inventory.targets if t.name in target_ids and t.name not in done]
             for tf in self.store.target_facts(sweep_id):
                 if tf.target in done:
-                    all_facts.append(tf)
+                    all_facts.append(self._fleet_view(tf))
                     results.append(TargetResult(tf.target, done[tf.target][0], done[tf.target][1],
                                                 self.store.target_findings(sweep_id, evaluation_id, tf.target)))
         sem = asyncio.Semaphore(max(1, self.opts.concurrency))
         fleet: list[Finding] = []
         status = "interrupted"
         try:
-            async with make_session(limit=max(16, self.opts.concurrency * 2)) as http:
-                async def one(t: Target) -> None:
-                    async with sem:
-                        res, tf = await self._target(t, http, sweep_id, target_ids[t.name], evaluation_id)
-                    results.append(res)
-                    all_facts.append(tf)
-                    if progress:
-                        progress(res)
+            # One HTTP session per target, sharing one TLS context: connections are reused within a
+            # target and closed as soon as it is written, so memory does not grow with the fleet.
+            tls_ctx = insecure_ssl_context()
 
-                await asyncio.gather(*(one(t) for t in todo))
+            async def one(t: Target) -> None:
+                async with sem, make_session(limit=8, ssl_context=tls_ctx) as http:
+                    res, tf = await self._target(t, http, sweep_id, target_ids[t.name], evaluation_id)
+                results.append(res)
+                all_facts.append(tf)
+                if progress:
+                    progress(res)
+
+            await asyncio.gather(*(one(t) for t in todo))
             fleet_policy = policy_for(None, self.opts.baselines)
             fleet = run_fleet_checks(all_facts, fleet_policy, self.checks)
             if fleet:
@@ -259,7 +265,14 @@ class Sweep:
         async with self._write_lock:
             await asyncio.to_thread(self.store.write_target, sweep_id, target_id, evaluation_id, status=status,
                                     error=error, started_at=started, facts=facts, findings=findings)
-        return TargetResult(t.name, status, error, findings), tf
+        # Written: keep only what the summary, the exit code and the fleet checks need (evidence and
+        # most facts stay in the store), so a 10,000-BMC sweep does not grow with every target.
+        slim = [f.model_copy(update={"evidence": {}}) for f in findings]
+        return TargetResult(t.name, status, error, slim), self._fleet_view(tf)
+
+    def _fleet_view(self, tf: TargetFacts) -> TargetFacts:
+        return TargetFacts(tf.target, [f for f in tf.facts if f.kind in self.fleet_kinds],
+                           meta={k: tf.meta.get(k) for k in ("status", "platform", "site", "rack")})
 
 
 def evaluate_stored(store: Store, sweep_id: str, baselines: tuple[VerifiedBaseline, ...],

@@ -9,6 +9,7 @@ hostile BMC cannot exhaust the auditor's memory.
 
 from __future__ import annotations
 
+import functools
 import ssl
 
 import aiohttp
@@ -44,6 +45,11 @@ class CappedResponse(aiohttp.ClientResponse):
         return await super().read()
 
 
+@functools.cache
+def _capped_class(max_body: int) -> type[CappedResponse]:
+    return type("CappedResponseN", (CappedResponse,), {"max_body": max_body})
+
+
 def insecure_ssl_context() -> ssl.SSLContext:
     """Accept any certificate and any protocol the local OpenSSL offers by default.
 
@@ -57,11 +63,15 @@ def insecure_ssl_context() -> ssl.SSLContext:
 
 
 def make_session(
-    *, max_body: int = DEFAULT_MAX_BODY, limit: int = 256, limit_per_host: int = 0, connect_timeout: float = 5.0
+    *, max_body: int = DEFAULT_MAX_BODY, limit: int = 256, limit_per_host: int = 0, connect_timeout: float = 5.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> aiohttp.ClientSession:
-    response_class = type("CappedResponseN", (CappedResponse,), {"max_body": max_body})
+    """A capped, cookie-less session.  Pass one ``ssl_context`` to many sessions: building a
+    context loads the system trust store, which costs tens of milliseconds."""
+    response_class = _capped_class(max_body)
     connector = aiohttp.TCPConnector(
-        ssl=insecure_ssl_context(), limit=limit, limit_per_host=limit_per_host, enable_cleanup_closed=True
+        ssl=ssl_context or insecure_ssl_context(), limit=limit, limit_per_host=limit_per_host,
+        enable_cleanup_closed=True,
     )
     return aiohttp.ClientSession(
         connector=connector,

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 from oobaudit import facts as F
 from oobaudit.checks import REGISTRY
 from oobaudit.collectors.redfish import PLAN, Step
@@ -53,24 +55,45 @@ def request_depth() -> int:
     return 3 + plan_depth() + 1 + 1
 
 
-def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[subprocess.Popen, Path]:
-    inv = tmp / "bench-inventory.yaml"
+def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[list[subprocess.Popen], Path]:
+    """Start the mock fleet in ``ceil(N / per_process)`` processes (one process cannot hold 10,000
+    BMCs' sockets under a 20,000 file-descriptor limit) and merge their inventories into one."""
     env = {**os.environ, "BENCH_AUDITOR_PASSWORD": "bench-" + os.urandom(8).hex()}
-    cmd = [sys.executable, "-m", "mock_bmc", "--profile", f"{args.profile}:{args.bmcs}", "--base-port",
-           str(args.base_port), "--latency-ms", str(args.latency_ms), "--jitter-ms", str(args.jitter_ms),
-           "--emit-inventory", str(inv),
-           "--auditor-password-env", "BENCH_AUDITOR_PASSWORD", "--key-scope", "fleet"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    chunks = [min(args.per_process, args.bmcs - i) for i in range(0, args.bmcs, args.per_process)]
+    procs, invs = [], []
+    for i, count in enumerate(chunks):
+        inv = tmp / f"part-{i}.yaml"
+        cmd = [sys.executable, "-m", "mock_bmc", "--profile", f"{args.profile}:{count}", "--base-port",
+               str(args.base_port), "--latency-ms", str(args.latency_ms), "--jitter-ms", str(args.jitter_ms),
+               "--emit-inventory", str(inv), "--rack", f"rack-{i}", "--seed", f"bench-{i}",
+               "--auditor-password-env", "BENCH_AUDITOR_PASSWORD", "--key-scope", "fleet"]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        invs.append(inv)
     deadline = time.monotonic() + 120 + args.bmcs * 0.05
-    while not (inv.exists() and inv.with_name(inv.name + ".secret").exists()):
-        if proc.poll() is not None:
-            raise SystemExit(f"mock fleet exited: {proc.stderr.read() if proc.stderr else ''}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("mock fleet did not start in time")
-        time.sleep(0.2)
+    for proc, inv in zip(procs, invs, strict=True):
+        while not (inv.exists() and inv.with_name(inv.name + ".secret").exists()):
+            if proc.poll() is not None:
+                for p in procs:
+                    p.kill()
+                raise SystemExit(f"mock fleet exited: {proc.stderr.read() if proc.stderr else ''}")
+            if time.monotonic() > deadline:
+                for p in procs:
+                    p.kill()
+                raise SystemExit("mock fleet did not start in time")
+            time.sleep(0.2)
     time.sleep(0.5)
-    return proc, inv
+    merged = yaml.safe_load(invs[0].read_text())
+    racks = merged["sites"][0]["racks"]
+    for i, inv in enumerate(invs):
+        doc = yaml.safe_load(inv.read_text()) if i else merged
+        for rack in doc["sites"][0]["racks"]:
+            for host in rack["hosts"]:
+                host["name"] = f"p{i}-{host['name']}"  # names repeat across processes
+            if i:
+                racks.append(rack)
+    out = tmp / "bench-inventory.yaml"
+    out.write_text(yaml.safe_dump(merged, sort_keys=False))
+    return procs, out
 
 
 PROTOCOL_FAMILIES = {"redfish": None, "tls": {"tls"}}
@@ -99,6 +122,7 @@ def main() -> None:
                     help="also crawl N BMCs with DMTF's sequential client and report the ratio")
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--profile", default="hardened")
+    ap.add_argument("--per-process", type=int, default=2500, help="mock BMCs per mock process")
     ap.add_argument("--base-port", type=int, default=0, help="0: ephemeral ports (no clashes at 10,000 BMCs)")
     ap.add_argument("--no-credential-tests", action="store_true")
     ap.add_argument("--results", default=str(Path(__file__).parent / "results.jsonl"))
@@ -106,7 +130,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="oobaudit-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        proc, inv_path = start_fleet(args, tmp)
+        procs, inv_path = start_fleet(args, tmp)
         try:
             inventory = load_inventory(inv_path)
             store = Store(f"sqlite:///{tmp / 'bench.db'}")
@@ -129,11 +153,13 @@ def main() -> None:
 
                 sequential = run_sequential(str(inv_path), args.compare)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     depth = request_depth()

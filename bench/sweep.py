@@ -66,6 +66,8 @@ def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[list[subprocess.Po
         cmd = [sys.executable, "-m", "mock_bmc", "--profile", f"{args.profile}:{count}", "--base-port",
                str(args.base_port), "--latency-ms", str(args.latency_ms), "--jitter-ms", str(args.jitter_ms),
                "--emit-inventory", str(inv), "--rack", f"rack-{i}", "--seed", f"bench-{i}",
+               # one loopback address per process: each has its own 64k ports
+               "--host", f"127.0.{i // 200}.{i % 200 + 1}",
                "--auditor-password-env", "BENCH_AUDITOR_PASSWORD", "--key-scope", "fleet"]
         procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
         invs.append(inv)

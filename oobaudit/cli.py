@@ -231,6 +231,10 @@ def summary_table(result: SweepResult, title: str = "oobaudit summary") -> Table
              "INFO": "cyan"}
     cells: dict[tuple[str, str], str] = {}
     for t in result.targets:
+        for cid, st in t.passing.items():  # large sweeps: passing verdicts are summarised, not kept
+            key = (t.name, _column(cid))
+            if key not in cells or rank[st] > rank[cells[key]]:
+                cells[key] = st
         for f in t.findings:
             key = (t.name, _column(f.check_id))
             # an informational FAIL (e.g. a self-signed certificate) is shown as INFO, not as a failure
@@ -266,6 +270,9 @@ def one_line(result: SweepResult, reports: dict[str, Path] | None) -> str:
     counts: dict[str, int] = {}
     for f in result.findings:
         counts[f.status.value] = counts.get(f.status.value, 0) + 1
+    for part in (*result.targets, result):
+        for st, n in part.passing_counts.items():
+            counts[st] = counts.get(st, 0) + n
     bad = sum(1 for t in result.targets if t.status != "audited")
     line = {"sweep": result.sweep_id, "status": result.status, "targets": len(result.targets),
             "unaudited": bad, **{k.lower(): v for k, v in sorted(counts.items())}}

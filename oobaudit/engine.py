@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ from .policy import CREDENTIAL_ATTEMPTS_MAX, DEFAULT_POLICY, Policy
 from .store import Store, StoreError
 
 log = logging.getLogger("oobaudit.engine")
+#: Above this many targets only FAIL / ERROR / MUTED findings stay in memory after a target is
+#: written (a 10,000-BMC sweep has ~500,000 findings; the store has them all).
+KEEP_ALL_FINDINGS_UP_TO = 2000
 IPMI_KINDS = frozenset(IPMI_FACT_KINDS)
 SSH_KINDS = frozenset({F.SSH_CONNECTIVITY, F.SSH_ALGORITHMS})
 TLS_KINDS = frozenset({F.TLS_CONNECTIVITY, F.TLS_VERSIONS, F.TLS_CIPHER_CLASSES, F.TLS_CERTIFICATE})
@@ -67,6 +70,10 @@ class TargetResult:
     status: str
     error: str | None
     findings: list[Finding]
+    #: For large sweeps PASS / NOT_APPLICABLE findings are not kept in memory (they are in the
+    #: store); this keeps, per check id, the best status they had, and how many there were.
+    passing: dict[str, str] = field(default_factory=dict)
+    passing_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,6 +82,8 @@ class SweepResult:
     status: str
     targets: list[TargetResult]
     findings: list[Finding]
+    #: Counts of fleet-wide PASS / NOT_APPLICABLE findings not kept in memory (large sweeps).
+    passing_counts: dict[str, int] = field(default_factory=dict)
 
 
 Progress = Callable[[TargetResult], None]
@@ -180,7 +189,7 @@ class Sweep:
             for tf in self.store.target_facts(sweep_id):
                 if tf.target in done:
                     all_facts.append(self._fleet_view(tf))
-                    results.append(TargetResult(tf.target, done[tf.target][0], done[tf.target][1],
+                    results.append(self._result(tf.target, done[tf.target][0], done[tf.target][1],
                                                 self.store.target_findings(sweep_id, evaluation_id, tf.target)))
         sem = asyncio.Semaphore(max(1, self.opts.concurrency))
         fleet: list[Finding] = []
@@ -207,8 +216,14 @@ class Sweep:
         finally:
             # Runs on cancellation (SIGINT) too: the sweep is marked, finished targets stay.
             self.store.finish_sweep(sweep_id, status)
+        counts: dict[str, int] = {}
+        if len(self.inventory.targets) > KEEP_ALL_FINDINGS_UP_TO:
+            for f in fleet:
+                if f.status.value in ("PASS", "NOT_APPLICABLE"):
+                    counts[f.status.value] = counts.get(f.status.value, 0) + 1
+            fleet = [f for f in fleet if f.status.value not in ("PASS", "NOT_APPLICABLE")]
         findings = [f for r in results for f in r.findings] + fleet
-        return SweepResult(sweep_id, status, results, findings)
+        return SweepResult(sweep_id, status, results, findings, counts)
 
     async def _redfish_then_ssh(self, t: Target, http: Any, facts: list[Fact]) -> None:
         """Credential evidence in the order that spends the fewest login attempts: the offline IPMI
@@ -267,8 +282,21 @@ class Sweep:
                                     error=error, started_at=started, facts=facts, findings=findings)
         # Written: keep only what the summary, the exit code and the fleet checks need (evidence and
         # most facts stay in the store), so a 10,000-BMC sweep does not grow with every target.
-        slim = [f.model_copy(update={"evidence": {}}) for f in findings]
-        return TargetResult(t.name, status, error, slim), self._fleet_view(tf)
+        return self._result(t.name, status, error, findings), self._fleet_view(tf)
+
+    def _result(self, name: str, status: str, error: str | None, findings: list[Finding]) -> TargetResult:
+        if len(self.inventory.targets) <= KEEP_ALL_FINDINGS_UP_TO:
+            return TargetResult(name, status, error, [f.model_copy(update={"evidence": {}}) for f in findings])
+        kept, passing, counts = [], {}, {}
+        for f in findings:
+            st = f.status.value
+            if st in ("PASS", "NOT_APPLICABLE"):
+                counts[st] = counts.get(st, 0) + 1
+                if passing.get(f.check_id) != "PASS":
+                    passing[f.check_id] = st
+            else:
+                kept.append(f.model_copy(update={"evidence": {}}))
+        return TargetResult(name, status, error, kept, passing, counts)
 
     def _fleet_view(self, tf: TargetFacts) -> TargetFacts:
         return TargetFacts(tf.target, [f for f in tf.facts if f.kind in self.fleet_kinds],

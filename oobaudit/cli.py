@@ -219,8 +219,11 @@ def baseline_capture(sweep: Annotated[str, typer.Option("--sweep", help="Sweep i
 
 
 def _column(check_id: str) -> str:
-    """Firmware checks share one column (OOB-FW-001..013, 090): one verdict per target."""
-    return "FW" if check_id.startswith("OOB-FW-") else check_id.removeprefix("OOB-")
+    """Families with many checks share one column (worst verdict): FW, IPMI, TLS, NET."""
+    for family in ("FW", "IPMI", "TLS", "NET"):
+        if check_id.startswith(f"OOB-{family}-"):
+            return family
+    return check_id.removeprefix("OOB-")
 
 
 def summary_table(result: SweepResult, title: str = "oobaudit summary") -> Table:

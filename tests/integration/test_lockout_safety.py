@@ -36,6 +36,7 @@ def swept(tmp_path_factory):
         result = asyncio.run(Sweep(store, load_inventory(inv), SweepOptions(concurrency=6)).run())
         state = {b.name: {u: (a.locked, a.failed_logins, a.lockouts) for u, a in b.accounts.items()}
                  for b in fleet.bmcs}
+    result.stored = store.findings(result.sweep_id)  # evidence lives in the store
     return result, state
 
 
@@ -60,6 +61,6 @@ def test_no_account_is_locked_or_pushed_to_the_threshold(swept):
 
 def test_budget_is_recorded_as_evidence(swept):
     result, _ = swept
-    ev = next(f.evidence for f in result.findings if f.check_id == "OOB-CRED-001" and f.target.startswith("h-")
-              and f.subject.startswith("redfish:") and f.status is Status.PASS)
+    ev = next(f.evidence for f in result.stored if f.check_id == "OOB-CRED-001" and f.target_name.startswith("h-")
+              and f.subject.startswith("redfish:") and f.status == "PASS")
     assert ev["budget"] == 1 and ev["lockout_threshold"] == 3

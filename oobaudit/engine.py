@@ -191,7 +191,6 @@ class Sweep:
                     all_facts.append(self._fleet_view(tf))
                     results.append(self._result(tf.target, done[tf.target][0], done[tf.target][1],
                                                 self.store.target_findings(sweep_id, evaluation_id, tf.target)))
-        sem = asyncio.Semaphore(max(1, self.opts.concurrency))
         fleet: list[Finding] = []
         status = "interrupted"
         try:
@@ -199,15 +198,20 @@ class Sweep:
             # target and closed as soon as it is written, so memory does not grow with the fleet.
             tls_ctx = insecure_ssl_context()
 
-            async def one(t: Target) -> None:
-                async with sem, make_session(limit=8, ssl_context=tls_ctx) as http:
-                    res, tf = await self._target(t, http, sweep_id, target_ids[t.name], evaluation_id)
-                results.append(res)
-                all_facts.append(tf)
-                if progress:
-                    progress(res)
+            # A fixed pool of workers pulling from one iterator (not one task per target): a
+            # 10,000-BMC sweep holds `concurrency` coroutines, not 10,000.
+            pending = iter(todo)
 
-            await asyncio.gather(*(one(t) for t in todo))
+            async def worker() -> None:
+                for t in pending:
+                    async with make_session(limit=8, ssl_context=tls_ctx) as http:
+                        res, tf = await self._target(t, http, sweep_id, target_ids[t.name], evaluation_id)
+                    results.append(res)
+                    all_facts.append(tf)
+                    if progress:
+                        progress(res)
+
+            await asyncio.gather(*(worker() for _ in range(max(1, min(self.opts.concurrency, len(todo))))))
             fleet_policy = policy_for(None, self.opts.baselines)
             fleet = run_fleet_checks(all_facts, fleet_policy, self.checks)
             if fleet:

@@ -98,6 +98,20 @@ def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[list[subprocess.Po
     return procs, out
 
 
+def count_requests(store: Store, sweep_id: str) -> int:
+    """Redfish requests the collectors made, from the connectivity facts only (loading every
+    fact of a 10,000-BMC sweep back into memory would dwarf the sweep itself)."""
+    from sqlalchemy import select
+
+    from oobaudit.store.models import FactRow
+
+    with store.Session() as s:
+        rows = s.scalars(select(FactRow.data).where(FactRow.sweep_id == sweep_id,
+                                                    FactRow.kind == F.REDFISH_CONNECTIVITY,
+                                                    FactRow.error.is_(None)))
+        return sum(int((d or {}).get("requests", 0)) for d in rows)
+
+
 PROTOCOL_FAMILIES = {"redfish": None, "tls": {"tls"}}
 
 
@@ -144,11 +158,7 @@ def main() -> None:
             result = asyncio.run(Sweep(store, inventory, opts).run())
             wall = time.perf_counter() - t0
             ru1 = resource.getrusage(resource.RUSAGE_SELF)
-            requests = 0
-            for tf in store.target_facts(result.sweep_id):
-                conn = tf.one(F.REDFISH_CONNECTIVITY)
-                if conn and conn.ok:
-                    requests += int(conn.data.get("requests", 0))
+            requests = count_requests(store, result.sweep_id)
             sequential = None
             if args.compare:
                 from sequential import run as run_sequential

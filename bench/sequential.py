@@ -15,19 +15,8 @@ from typing import Any
 
 import redfish
 
-from oobaudit.collectors.redfish import PLAN, Step
+from oobaudit.collectors.redfish import PLAN, Step, _link
 from oobaudit.inventory import Target, load_inventory
-
-
-def _link(doc: dict[str, Any], path: tuple[str, ...]) -> str | None:
-    cur: Any = doc
-    for key in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(key) if key in cur else (cur.get("Links") or {}).get(key)
-    if isinstance(cur, dict):
-        cur = cur.get("@odata.id")
-    return cur if isinstance(cur, str) else None
 
 
 def crawl_one(target: Target, timeout: float = 30.0) -> int:

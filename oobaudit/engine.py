@@ -22,9 +22,8 @@ from . import facts as F
 from .baseline import VerifiedBaseline, baseline_applies, effective_settings
 from .checks import Check, Finding, run_fleet_checks, run_target_checks, select_checks
 from .collectors.credentials import CredentialOptions
-from .collectors.host import HOST_KINDS, collect_host
+from .collectors.host import collect_host
 from .collectors.http import insecure_ssl_context, make_session
-from .collectors.ipmi import FACT_KINDS as IPMI_FACT_KINDS
 from .collectors.ipmi import collect_ipmi
 from .collectors.redfish import RedfishOptions, collect_redfish
 from .collectors.ssh import collect_ssh
@@ -38,9 +37,6 @@ log = logging.getLogger("oobaudit.engine")
 #: Above this many targets only FAIL / ERROR / MUTED findings stay in memory after a target is
 #: written (a 10,000-BMC sweep has ~500,000 findings; the store has them all).
 KEEP_ALL_FINDINGS_UP_TO = 2000
-IPMI_KINDS = frozenset(IPMI_FACT_KINDS)
-SSH_KINDS = frozenset({F.SSH_CONNECTIVITY, F.SSH_ALGORITHMS})
-TLS_KINDS = frozenset({F.TLS_CONNECTIVITY, F.TLS_VERSIONS, F.TLS_CIPHER_CLASSES, F.TLS_CERTIFICATE})
 
 
 @dataclass
@@ -234,11 +230,11 @@ class Sweep:
         RAKP2 check first (it costs no failed login), then Redfish, which reads the lockout policy and
         the account list that bound the SSH attempts; Redfish's attempts count against the same
         per-account budget as SSH's."""
-        if t.port("ipmi") and self.needs & IPMI_KINDS:
+        if t.port("ipmi") and self.needs & F.IPMI_KINDS:
             await collect_ipmi(t, facts, timeout=min(2.0, self.opts.request_timeout),
                                credential_tests=self.opts.credential_tests)
         await collect_redfish(t, http, facts, self.redfish_opts)
-        if t.port("ssh") and self.needs & SSH_KINDS:
+        if t.port("ssh") and self.needs & F.SSH_KINDS:
             svc = next((f for f in facts if f.kind == F.REDFISH_ACCOUNT_SERVICE and f.ok), None)
             threshold = svc.data.get("AccountLockoutThreshold") if svc else None
             accounts = [f for f in facts if f.kind == F.REDFISH_ACCOUNT and f.ok]
@@ -264,9 +260,9 @@ class Sweep:
         try:
             async with asyncio.timeout(self.opts.target_deadline):
                 jobs = [self._redfish_then_ssh(t, http, facts)]
-                if t.port("https") and self.needs & TLS_KINDS:
+                if t.port("https") and self.needs & F.TLS_KINDS:
                     jobs.append(self._tls(t, facts))
-                if t.host is not None and self.needs & HOST_KINDS:
+                if t.host is not None and self.needs & F.HOST_KINDS:
                     jobs.append(collect_host(t, facts, timeout=self.opts.request_timeout))
                 await asyncio.gather(*jobs)
         except TimeoutError:

@@ -37,10 +37,32 @@ CRED_LOGIN = "cred.login"
 CRED_POLICY = "cred.policy"
 SSH_CONNECTIVITY = "ssh.connectivity"
 SSH_ALGORITHMS = "ssh.algorithms"
+SSH_KINDS = frozenset({SSH_CONNECTIVITY, SSH_ALGORITHMS})
 TLS_CONNECTIVITY = "tls.connectivity"
 TLS_VERSIONS = "tls.versions"
 TLS_CIPHER_CLASSES = "tls.cipher_classes"
 TLS_CERTIFICATE = "tls.certificate"
+TLS_KINDS = frozenset({TLS_CONNECTIVITY, TLS_VERSIONS, TLS_CIPHER_CLASSES, TLS_CERTIFICATE})
+IPMI_PRESENCE = "ipmi.presence"
+IPMI_AUTH_CAPS = "ipmi.auth_caps"
+IPMI_CIPHER_ZERO = "ipmi.cipher_zero"
+IPMI_CIPHER_SUITES = "ipmi.cipher_suites"
+IPMI_USER = "ipmi.user"
+IPMI_V15_USERS = "ipmi.v15_users"
+IPMI_DEVICE = "ipmi.device"
+IPMI_KINDS = frozenset({IPMI_PRESENCE, IPMI_AUTH_CAPS, IPMI_CIPHER_ZERO, IPMI_CIPHER_SUITES, IPMI_USER,
+                        IPMI_V15_USERS, IPMI_DEVICE})
+HOST_NVIDIA_SMI = "host.nvidia_smi"
+HOST_DRIVER = "host.driver"
+HOST_GPU = "host.gpu"
+HOST_KINDS = frozenset({HOST_NVIDIA_SMI, HOST_DRIVER, HOST_GPU})
+#: reach.port: one per probe (subject tcp/443, udp/623, udp/161, icmp) of one BMC from one vantage;
+#: reach.vantage: one per target of a reach sweep; reach.responder: one per address that answered a
+#: discovery probe like a BMC; reach.scope: one per discovery sweep (ranges, inventory addresses).
+REACH_PORT = "reach.port"
+REACH_VANTAGE = "reach.vantage"
+REACH_RESPONDER = "reach.responder"
+REACH_SCOPE = "reach.scope"
 
 
 def utcnow() -> datetime:

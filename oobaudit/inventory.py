@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .secrets import SecretError, SecretRef, parse_ref
-from .yamlsrc import LocatedDocument, SourceError, SourceIssue, load_located, pydantic_issues
+from .yamlsrc import LocatedDocument, SourceError, SourceIssue, dotted, load_located, pydantic_issues
 
 DEFAULT_PORTS: dict[str, int] = {"https": 443, "http": 80, "ipmi": 623, "ssh": 22}
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -264,7 +264,7 @@ def _targets(doc: LocatedDocument, spec: InventorySpec, base_dir: Path) -> Inven
         try:
             return parse_ref(text, base_dir=base_dir, allow_literal=spec.allow_literal_secrets)
         except SecretError as exc:
-            issues.append(SourceIssue(doc.path, doc.line_of(loc), f"{_loc_str(loc)}: {exc}"))
+            issues.append(SourceIssue(doc.path, doc.line_of(loc), f"{dotted(loc)}: {exc}"))
             return None
 
     default_creds = None
@@ -330,9 +330,3 @@ def _targets(doc: LocatedDocument, spec: InventorySpec, base_dir: Path) -> Inven
         raise SourceError(issues)
     return inv
 
-
-def _loc_str(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out

@@ -141,7 +141,7 @@ def pydantic_issues(doc: LocatedDocument, exc: Any) -> list[SourceIssue]:
     issues = []
     for err in exc.errors(include_input=False, include_url=False):
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        where = _dotted(loc)
+        where = dotted(loc)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
@@ -151,7 +151,8 @@ def pydantic_issues(doc: LocatedDocument, exc: Any) -> list[SourceIssue]:
     return issues
 
 
-def _dotted(loc: Loc) -> str:
+def dotted(loc: Loc) -> str:
+    """``("sites", 0, "racks")`` -> ``sites[0].racks``: how error messages name a place."""
     out = ""
     for part in loc:
         if isinstance(part, int):

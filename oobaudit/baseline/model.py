@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -118,22 +118,6 @@ Role = Literal["NoAccess", "ReadOnly", "Operator", "Administrator"]
 #: ManagerNetworkProtocol services a baseline may require to be off.  ``SNMPv1`` / ``SNMPv2c``
 #: stand for ``SNMP.EnableSNMPv1`` / ``SNMP.EnableSNMPv2c``; ``SNMP`` means the whole service.
 #: IPMI is governed by ``ipmi_allowed`` instead.
-SERVICE_NAMES = (
-    "HTTP",
-    "Telnet",
-    "SSDP",
-    "SNMP",
-    "SNMPv1",
-    "SNMPv2c",
-    "KVMIP",
-    "VirtualMedia",
-    "SSH",
-    "RDP",
-    "RFB",
-    "NTP",
-    "DHCP",
-    "DHCPv6",
-)
 ServiceName = Literal[
     "HTTP",
     "Telnet",
@@ -150,6 +134,7 @@ ServiceName = Literal[
     "DHCP",
     "DHCPv6",
 ]
+SERVICE_NAMES: tuple[str, ...] = get_args(ServiceName)
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 

@@ -31,8 +31,15 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from ..baseline.model import Baseline, ComponentRule, VersionVerdict, evaluate_version, missing_required, rule_for
-from ..collectors.host import HOST_DRIVER, HOST_GPU, HOST_NVIDIA_SMI
-from ..facts import REDFISH_COMPONENT_INTEGRITY, REDFISH_FIRMWARE, Fact, TargetFacts
+from ..facts import (
+    HOST_DRIVER,
+    HOST_GPU,
+    HOST_NVIDIA_SMI,
+    REDFISH_COMPONENT_INTEGRITY,
+    REDFISH_FIRMWARE,
+    Fact,
+    TargetFacts,
+)
 from ..policy import Policy
 from ._common import NSA_CISA, require
 from .base import Emit, check

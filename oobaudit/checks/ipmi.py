@@ -36,15 +36,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..collectors.ipmi import (
+from ..facts import (
     IPMI_AUTH_CAPS,
     IPMI_CIPHER_SUITES,
     IPMI_CIPHER_ZERO,
     IPMI_PRESENCE,
     IPMI_USER,
     IPMI_V15_USERS,
+    REDFISH_NETWORK_PROTOCOL,
+    Fact,
+    TargetFacts,
 )
-from ..facts import REDFISH_NETWORK_PROTOCOL, Fact, TargetFacts
 from ..policy import Policy, Settings
 from ..wire.rmcpplus import CIPHER_SUITES, ConfidentialityAlgorithm, IntegrityAlgorithm
 from ._common import NSA_CISA, enabled, require

@@ -31,15 +31,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..collectors.reach_wire import (
-    ANSWERED,
-    OPEN,
-    REACH_PORT,
-    REACH_RESPONDER,
-    REACH_SCOPE,
-    REACH_VANTAGE,
-)
-from ..facts import Fact, TargetFacts
+from ..collectors.reach_wire import ANSWERED, OPEN  # port-state vocabulary; pure, no scapy
+from ..facts import REACH_PORT, REACH_RESPONDER, REACH_SCOPE, REACH_VANTAGE, Fact, TargetFacts
 from ..policy import Policy
 from ._common import NSA_CISA
 from .base import CheckError, Emit, Severity, check

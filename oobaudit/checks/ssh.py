@@ -19,14 +19,10 @@ from typing import Any
 
 import yaml
 
-from ..facts import REDFISH_NETWORK_PROTOCOL, TargetFacts
+from ..facts import REDFISH_NETWORK_PROTOCOL, SSH_ALGORITHMS, SSH_CONNECTIVITY, TargetFacts
 from ..policy import Policy
 from ._common import NSA_CISA
 from .base import CheckError, Emit, Severity, check
-
-# Fact kinds written by oobaudit.collectors.ssh (kept as literals here: checks never import collectors).
-SSH_CONNECTIVITY = "ssh.connectivity"
-SSH_ALGORITHMS = "ssh.algorithms"
 
 #: fact data key -> policy class (and finding subject prefix)
 CLASSES: dict[str, str] = {"kex": "kex", "host_key_types": "host_key", "ciphers": "cipher", "macs": "mac",

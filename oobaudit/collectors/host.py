@@ -75,16 +75,12 @@ from xml.parsers import expat
 
 from paramiko.ssh_exception import AuthenticationException, SSHException
 
-from ..facts import Fact
+from ..facts import HOST_DRIVER, HOST_GPU, HOST_KINDS, HOST_NVIDIA_SMI, Fact  # noqa: F401 - re-exported
 from ..inventory import Target
 from ..secrets import Secret, SecretError
 from .ssh import CLIENT_VERSION, ProbeError, _hostport, _open_transport, _ssh_reason, fingerprint
 
 COLLECTOR = "host"
-HOST_NVIDIA_SMI = "host.nvidia_smi"
-HOST_DRIVER = "host.driver"
-HOST_GPU = "host.gpu"
-HOST_KINDS = frozenset({HOST_NVIDIA_SMI, HOST_DRIVER, HOST_GPU})
 
 COMMAND = "nvidia-smi -q -x"
 #: Largest nvidia-smi output accepted (8 GPUs with process and clock lists are well under 1 MiB).

@@ -74,7 +74,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .. import facts as F
-from ..facts import Fact
+from ..facts import (  # noqa: F401 - kinds re-exported for callers of this module
+    IPMI_AUTH_CAPS,
+    IPMI_CIPHER_SUITES,
+    IPMI_CIPHER_ZERO,
+    IPMI_DEVICE,
+    IPMI_PRESENCE,
+    IPMI_USER,
+    IPMI_V15_USERS,
+    Fact,
+)
 from ..inventory import Target
 from ..wire import commands as cmds
 from ..wire.commands import AppCmd, NetFn, Privilege
@@ -117,13 +126,6 @@ log = logging.getLogger(__name__)
 
 COLLECTOR = "ipmi"
 
-IPMI_PRESENCE = "ipmi.presence"
-IPMI_AUTH_CAPS = "ipmi.auth_caps"
-IPMI_CIPHER_ZERO = "ipmi.cipher_zero"
-IPMI_CIPHER_SUITES = "ipmi.cipher_suites"
-IPMI_USER = "ipmi.user"
-IPMI_V15_USERS = "ipmi.v15_users"
-IPMI_DEVICE = "ipmi.device"
 FACT_KINDS = (IPMI_PRESENCE, IPMI_AUTH_CAPS, IPMI_CIPHER_ZERO, IPMI_CIPHER_SUITES, IPMI_USER, IPMI_V15_USERS,
               IPMI_DEVICE)
 

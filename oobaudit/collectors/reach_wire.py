@@ -15,16 +15,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-# --- fact kinds -----------------------------------------------------------------------------
-
-#: One per probe (subject ``tcp/443``, ``udp/623``, ``udp/161``, ``icmp``) of one BMC from one vantage.
-REACH_PORT = "reach.port"
-#: One per target of a reach sweep (subject ""): where the probes came from and what was expected.
-REACH_VANTAGE = "reach.vantage"
-#: One per address that answered a discovery probe like a BMC (subject = the address).
-REACH_RESPONDER = "reach.responder"
-#: One per discovery sweep (subject ""): the ranges swept and the inventory's BMC addresses.
-REACH_SCOPE = "reach.scope"
+# Fact kinds live in oobaudit.facts (re-exported here for the reach modules).
+from ..facts import REACH_PORT, REACH_RESPONDER, REACH_SCOPE, REACH_VANTAGE  # noqa: F401
 
 COLLECTOR = "reach"
 

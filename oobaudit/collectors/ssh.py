@@ -85,14 +85,12 @@ from paramiko.ssh_exception import AuthenticationException, BadAuthenticationTyp
 
 from .. import __version__
 from .. import facts as F
-from ..facts import Fact
+from ..facts import SSH_ALGORITHMS, SSH_CONNECTIVITY, Fact  # noqa: F401 - re-exported
 from ..inventory import Target
 from ..secrets import Secret, SecretError
 from .credentials import CredentialOptions, DefaultRow, attempt_budget, order_rows
 
 COLLECTOR = "ssh"
-SSH_CONNECTIVITY = "ssh.connectivity"
-SSH_ALGORITHMS = "ssh.algorithms"
 
 CLIENT_VERSION = f"SSH-2.0-oobaudit_{__version__}"
 #: User name for the ``none`` authentication probe: not an account on any BMC.

@@ -88,13 +88,9 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from oobaudit.collectors import tls_suites as suites
 from oobaudit.collectors import tls_wire as wire
 from oobaudit.collectors.tls_cert import der_to_pem, describe_certificate, sha256_hex
-from oobaudit.facts import Fact
+from oobaudit.facts import TLS_CERTIFICATE, TLS_CIPHER_CLASSES, TLS_CONNECTIVITY, TLS_VERSIONS, Fact
 
 COLLECTOR = "tls"
-TLS_CONNECTIVITY = "tls.connectivity"
-TLS_VERSIONS = "tls.versions"
-TLS_CIPHER_CLASSES = "tls.cipher_classes"
-TLS_CERTIFICATE = "tls.certificate"
 FACT_KINDS = (TLS_CONNECTIVITY, TLS_VERSIONS, TLS_CIPHER_CLASSES, TLS_CERTIFICATE)
 
 PROTOCOLS: tuple[str, ...] = ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")

@@ -13,12 +13,8 @@ ipmi_sim still - truthfully - fails the cipher-0 and cipher-suite checks.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -29,8 +25,7 @@ from oobaudit.facts import REDFISH_CONNECTIVITY, REDFISH_NETWORK_PROTOCOL, Fact,
 from oobaudit.inventory import Credentials, Target
 from oobaudit.policy import Policy, Settings
 from oobaudit.secrets import parse_ref
-from tests.mock_ipmi.conftest import SIM_EMU, free_udp_port, ipmi_sim  # noqa: F401 - reused fixture
-from tests.mock_ipmi.wireclient import WireClient
+from tests.mock_ipmi.conftest import free_udp_port, ipmi_sim, run_ipmi_sim  # noqa: F401 - reused fixture
 
 IPMI_CHECKS = [f"OOB-IPMI-00{i}" for i in range(1, 7)]
 FAST = {"timeout": 0.4, "retries": 1, "rate_pps": 200}
@@ -153,37 +148,6 @@ endlan
 @pytest.fixture(scope="session")
 def ipmi_sim_hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HardSim]:
     """Our own ipmi_sim: no anonymous user, strong passwords, MD5 only, per-message auth on."""
-    exe = shutil.which("ipmi_sim")
-    if exe is None:
-        pytest.skip("ipmi_sim is not installed (Debian: apt install openipmi)")
-    work: Path = tmp_path_factory.mktemp("ipmi_sim_hardened")
-    (work / "state").mkdir()
     port = free_udp_port()
-    (work / "lan.conf").write_text(_hard_sim_config(port))
-    (work / "sim.emu").write_text(SIM_EMU)
-    proc = subprocess.Popen(
-        [exe, "-c", str(work / "lan.conf"), "-f", str(work / "sim.emu"), "-s", str(work / "state"), "-n", "-p"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                pytest.fail(f"ipmi_sim exited with {proc.returncode}: {err}")
-            try:
-                with WireClient(port, timeout=0.2) as cl:
-                    cl.ping()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("ipmi_sim did not answer an ASF ping within 10 s")
-                time.sleep(0.05)
+    with run_ipmi_sim(tmp_path_factory.mktemp("ipmi_sim_hardened"), _hard_sim_config(port), [port]):
         yield HardSim(port=port, password=HARD_SIM_PASSWORD)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

@@ -13,6 +13,7 @@ SHA256 suites) and accepts cipher suite 0.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -155,16 +156,15 @@ endlan
 """
 
 
-@pytest.fixture(scope="session")
-def ipmi_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPeer]:
-    """Start OpenIPMI ``ipmi_sim`` once per session on two free loopback ports."""
+@contextlib.contextmanager
+def run_ipmi_sim(work: Path, lan_conf: str, ports: list[int]) -> Iterator[None]:
+    """Run ``ipmi_sim`` with this LAN config until every port answers an ASF ping; stop it on exit.
+    Skips the test when ipmi_sim is not installed."""
     exe = shutil.which("ipmi_sim")
     if exe is None:
         pytest.skip("ipmi_sim is not installed (Debian: apt install openipmi)")
-    work: Path = tmp_path_factory.mktemp("ipmi_sim")
     (work / "state").mkdir()
-    port1, port2 = free_udp_port(), free_udp_port()
-    (work / "lan.conf").write_text(_sim_config(port1, port2))
+    (work / "lan.conf").write_text(lan_conf)
     (work / "sim.emu").write_text(SIM_EMU)
     proc = subprocess.Popen(
         [exe, "-c", str(work / "lan.conf"), "-f", str(work / "sim.emu"), "-s", str(work / "state"), "-n", "-p"],
@@ -172,22 +172,20 @@ def ipmi_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPeer]:
     )
     try:
         deadline = time.monotonic() + 10
-        ready = False
-        while time.monotonic() < deadline and not ready:
+        waiting = list(ports)
+        while waiting:
             if proc.poll() is not None:
                 err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
                 pytest.fail(f"ipmi_sim exited with {proc.returncode}: {err}")
             try:
-                with WireClient(port1, timeout=0.2) as cl, WireClient(port2, timeout=0.2) as cl2:
+                with WireClient(waiting[0], timeout=0.2) as cl:
                     cl.ping()
-                    cl2.ping()
-                ready = True
+                waiting.pop(0)
             except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("ipmi_sim did not answer an ASF ping within 10 s")
                 time.sleep(0.05)
-        if not ready:
-            pytest.fail("ipmi_sim did not answer an ASF ping within 10 s")
-        yield SimPeer(vuln_port=port1, md5_port=port2, guid1=bytes.fromhex(SIM_GUID_1),
-                      guid2=bytes.fromhex(SIM_GUID_2), users=dict(SIM_USERS))
+        yield
     finally:
         proc.terminate()
         try:
@@ -195,3 +193,12 @@ def ipmi_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPeer]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def ipmi_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimPeer]:
+    """Start OpenIPMI ``ipmi_sim`` once per session on two free loopback ports."""
+    port1, port2 = free_udp_port(), free_udp_port()
+    with run_ipmi_sim(tmp_path_factory.mktemp("ipmi_sim"), _sim_config(port1, port2), [port1, port2]):
+        yield SimPeer(vuln_port=port1, md5_port=port2, guid1=bytes.fromhex(SIM_GUID_1),
+                      guid2=bytes.fromhex(SIM_GUID_2), users=dict(SIM_USERS))

@@ -16,13 +16,12 @@ JSON line to ``--results`` (default bench/results.jsonl):
   whole fleet and the speed-up at equal (Redfish) coverage is reported.
 
 Usage:  python bench/sweep.py --bmcs 200 --latency-ms 50 [--jitter-ms 10] [--concurrency 100]
-                              [--protocols redfish,tls] [--compare 10] [--profile hardened]
+                              [--protocols redfish,tls,ipmi] [--compare 10] [--profile ipmi-strict]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import yaml
 
+from oobaudit import aioloop
 from oobaudit import facts as F
 from oobaudit.checks import REGISTRY
 from oobaudit.collectors.redfish import PLAN, Step
@@ -112,20 +112,41 @@ def count_requests(store: Store, sweep_id: str) -> int:
         return sum(int((d or {}).get("requests", 0)) for d in rows)
 
 
-PROTOCOL_FAMILIES = {"redfish": None, "tls": {"tls"}}
+#: Check families each --protocols name stands for.  Redfish is always crawled (every target's
+#: identity and the services it reports come from it); the IPMI checks also read Redfish's
+#: NetworkProtocol, the SSH check the Redfish lockout policy.
+PROTOCOL_FAMILIES = {"tls": {"tls"}, "ipmi": {"ipmi"}, "ssh": {"ssh"}}
 
 
 def checks_for(protocols: list[str]) -> list[str]:
-    """Check ids whose collectors are the chosen protocols (redfish = every non-TLS family)."""
+    """Check ids whose collectors are the chosen protocols (redfish = the checks that need only
+    Redfish, plain HTTP and credential facts)."""
+    unknown = set(protocols) - {"redfish", *PROTOCOL_FAMILIES}
+    if unknown:
+        raise SystemExit(f"unknown protocol(s): {', '.join(sorted(unknown))} (redfish, tls, ipmi, ssh)")
     chosen = []
     for cid, chk in REGISTRY.items():
-        fam = chk.meta.family
-        if ("tls" in protocols and fam == "tls") or ("redfish" in protocols and fam not in ("tls",)
-                                                      and REGISTRY[cid].meta.needs
-                                                      and all(n.startswith(("redfish.", "http.", "cred."))
-                                                              for n in chk.meta.needs)):
+        fam, needs = chk.meta.family, chk.meta.needs
+        by_family = any(fam in PROTOCOL_FAMILIES[p] for p in protocols if p != "redfish")
+        redfish_only = bool(needs) and all(n.startswith(("redfish.", "http.", "cred.")) for n in needs)
+        if by_family or ("redfish" in protocols and redfish_only):
             chosen.append(cid)
     return sorted(chosen)
+
+
+def count_exchanges(store: Store, sweep_id: str) -> dict[str, int]:
+    """TLS connections and IPMI datagrams the collectors made, from their facts' evidence."""
+    from sqlalchemy import select
+
+    from oobaudit.store.models import FactRow
+
+    out = {"tls_connections": 0, "ipmi_datagrams": 0}
+    with store.Session() as s:
+        for kind, ev in s.execute(select(FactRow.kind, FactRow.evidence).where(
+                FactRow.sweep_id == sweep_id, FactRow.kind.in_([F.TLS_CONNECTIVITY, F.IPMI_PRESENCE]))):
+            key = "tls_connections" if kind == F.TLS_CONNECTIVITY else "ipmi_datagrams"
+            out[key] += int((ev or {}).get("connections" if kind == F.TLS_CONNECTIVITY else "sent", 0) or 0)
+    return out
 
 
 def main() -> None:
@@ -133,11 +154,12 @@ def main() -> None:
     ap.add_argument("--bmcs", type=int, default=100)
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--jitter-ms", type=int, default=0)
-    ap.add_argument("--protocols", default="redfish,tls", help="comma list of: redfish, tls")
+    ap.add_argument("--protocols", default="redfish,tls,ipmi", help="comma list of: redfish, tls, ipmi, ssh")
     ap.add_argument("--compare", type=int, default=0, metavar="N",
                     help="also crawl N BMCs with DMTF's sequential client and report the ratio")
     ap.add_argument("--concurrency", type=int, default=100)
-    ap.add_argument("--profile", default="hardened")
+    ap.add_argument("--profile", default="ipmi-strict",
+                    help="mock profile of every BMC (ipmi-strict: hardened, with IPMI over LAN on and answering)")
     ap.add_argument("--per-process", type=int, default=2500, help="mock BMCs per mock process")
     ap.add_argument("--base-port", type=int, default=0, help="0: ephemeral ports (no clashes at 10,000 BMCs)")
     ap.add_argument("--no-credential-tests", action="store_true")
@@ -155,10 +177,11 @@ def main() -> None:
                                 credential_tests=not args.no_credential_tests, check_ids=checks_for(protocols))
             ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
-            result = asyncio.run(Sweep(store, inventory, opts).run())
+            result = aioloop.run(Sweep(store, inventory, opts).run())
             wall = time.perf_counter() - t0
             ru1 = resource.getrusage(resource.RUSAGE_SELF)
             requests = count_requests(store, result.sweep_id)
+            exchanges = count_exchanges(store, result.sweep_id)
             sequential = None
             if args.compare:
                 from sequential import run as run_sequential
@@ -181,8 +204,9 @@ def main() -> None:
         "bench": "sweep", "bmcs": args.bmcs, "latency_ms": args.latency_ms, "concurrency": args.concurrency,
         "profile": args.profile, "audited": audited, "wall_s": round(wall, 3), "request_depth": depth,
         "latency_bound_s": round(bound, 3), "cpu_s": round(cpu, 3), "cpu_ms_per_bmc": round(1000 * cpu / args.bmcs, 2),
-        "requests": requests, "requests_per_s": round(requests / wall, 1) if wall else None,
+        "requests": requests, "requests_per_s": round(requests / wall, 1) if wall else None, **exchanges,
         "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1), "python": sys.version.split()[0],
+        "event_loop": aioloop.loop_name(),
         "protocols": args.protocols, "jitter_ms": args.jitter_ms,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

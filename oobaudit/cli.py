@@ -12,7 +12,6 @@ Exit codes (also in the README):
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -23,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
+from . import __version__, aioloop
 from .checks import REGISTRY, Severity, select_checks
 from .engine import Sweep, SweepOptions, SweepResult
 from .inventory import load_inventory, parse_shard
@@ -304,13 +303,13 @@ def run_sweep(inventory_path: Path, store: Store, opts: SweepOptions, *, quiet: 
         inv.targets = shard_targets(inv.targets, *opts.shard)
     sweep = Sweep(store, inv, opts)
     if quiet or not err.is_terminal:
-        return asyncio.run(sweep.run(resume=resume))
+        return aioloop.run(sweep.run(resume=resume))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=err, transient=True) as bar:
         task = bar.add_task("", total=len(inv))
-        return asyncio.run(sweep.run(lambda r: bar.update(task, advance=1, description=r.name), resume=resume))
+        return aioloop.run(sweep.run(lambda r: bar.update(task, advance=1, description=r.name), resume=resume))
 
 
 @app.command()

@@ -8,13 +8,13 @@ what a new user runs first, so it must work on a fresh machine with nothing else
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
+from . import aioloop
 from .baseline.signing import TrustedKeys, verify_and_load
 from .engine import Sweep, SweepOptions
 from .inventory import load_inventory
@@ -68,7 +68,7 @@ def run_demo(*, out_dir: Path | None, db: str | None, console: Console) -> str:
         console.print(f"demo: {len(inventory)} mock BMCs on 127.0.0.1 (profiles: hardened, factory-default, "
                       "hgx-h100, hgx-h100-stale-vbios)")
         opts = SweepOptions(concurrency=8, target_deadline=60, request_timeout=10, baselines=baselines)
-        result = asyncio.run(Sweep(store, inventory, opts).run())
+        result = aioloop.run(Sweep(store, inventory, opts).run())
     reports = write_reports(build_model(store, result.sweep_id), out_dir or Path("reports") / result.sweep_id)
     console.print(summary_table(result, title=f"oobaudit demo — sweep {result.sweep_id}"))
     console.print(f"database: {store.url}")

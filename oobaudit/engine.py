@@ -31,7 +31,8 @@ from .collectors.tls import collect_tls
 from .facts import Fact, TargetFacts, utcnow
 from .inventory import Inventory, Target
 from .policy import CREDENTIAL_ATTEMPTS_MAX, DEFAULT_POLICY, Policy
-from .store import Store, StoreError
+from .store import Store, StoreError, TargetWrite
+from .store.group import GroupCommit
 
 log = logging.getLogger("oobaudit.engine")
 #: Above this many targets only FAIL / ERROR / MUTED findings stay in memory after a target is
@@ -60,7 +61,9 @@ class SweepOptions:
                 "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None}
 
 
-@dataclass
+# repr=False: asyncio.run() formats its finished task when it restores the SIGINT handler, and a
+# generated repr of a 10,000-target result (every finding inside) costs seconds of CPU.
+@dataclass(repr=False)
 class TargetResult:
     name: str
     status: str
@@ -72,7 +75,7 @@ class TargetResult:
     passing_counts: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(repr=False)
 class SweepResult:
     sweep_id: str
     status: str
@@ -159,7 +162,7 @@ class Sweep:
             credentials=CredentialOptions(enabled=opts.credential_tests, assume_lockout=opts.assume_lockout,
                                           max_attempts=CREDENTIAL_ATTEMPTS_MAX),
         )
-        self._write_lock = asyncio.Lock()
+        self._writer = GroupCommit(store)
 
     async def run(self, progress: Progress | None = None, resume: str | None = None) -> SweepResult:
         """Sweep every target, or with ``resume`` finish an interrupted sweep: targets already
@@ -214,8 +217,12 @@ class Sweep:
                 await asyncio.to_thread(self.store.write_findings, sweep_id, evaluation_id, fleet, target_ids)
             status = "complete"
         finally:
-            # Runs on cancellation (SIGINT) too: the sweep is marked, finished targets stay.
-            self.store.finish_sweep(sweep_id, status)
+            # Runs on cancellation (SIGINT) too: targets already handed to the writer are stored,
+            # then the sweep is marked; finished targets stay.
+            try:
+                await self._writer.drain()
+            finally:
+                self.store.finish_sweep(sweep_id, status)
         counts: dict[str, int] = {}
         if len(self.inventory.targets) > KEEP_ALL_FINDINGS_UP_TO:
             for f in fleet:
@@ -232,7 +239,7 @@ class Sweep:
         per-account budget as SSH's."""
         if t.port("ipmi") and self.needs & F.IPMI_KINDS:
             await collect_ipmi(t, facts, timeout=min(2.0, self.opts.request_timeout),
-                               credential_tests=self.opts.credential_tests)
+                               credential_tests=self.opts.credential_tests, needs=self.needs)
         await collect_redfish(t, http, facts, self.redfish_opts)
         if t.port("ssh") and self.needs & F.SSH_KINDS:
             svc = next((f for f in facts if f.kind == F.REDFISH_ACCOUNT_SERVICE and f.ok), None)
@@ -277,9 +284,8 @@ class Sweep:
                                                "auditor_username": t.credentials.username if t.credentials
                                                else None})
         findings = run_target_checks(tf, policy_for(tf, self.opts.baselines), self.checks)
-        async with self._write_lock:
-            await asyncio.to_thread(self.store.write_target, sweep_id, target_id, evaluation_id, status=status,
-                                    error=error, started_at=started, facts=facts, findings=findings)
+        await self._writer.write(TargetWrite(sweep_id, target_id, evaluation_id, status, error, started, facts,
+                                             findings))
         # Written: keep only what the summary, the exit code and the fleet checks need (evidence and
         # most facts stay in the store), so a 10,000-BMC sweep does not grow with every target.
         return self._result(t.name, status, error, findings), self._fleet_view(tf)

@@ -46,7 +46,8 @@ Facts (collector ``"ipmi"``; the data keys are the contract with checks/ipmi.py)
 ``ipmi.device`` (optional)
     Get Device ID over an authenticated python-ipmi ``rmcpplus`` session (suite 3) with
     the inventory credentials, tried only when the offline RAKP2 check already proved
-    the password right (so it can never be a failed login).
+    the password right (so it can never be a failed login); collected only when ``needs``
+    asks for it or is None (the standalone collector), since no built-in check reads it.
 ``cred.login`` (protocol ``ipmi``, only with credential tests on)
     per existing probed user: ``outcome`` ``accepted`` (its RAKP2 HMAC verified offline
     against a default password) or ``rejected``, ``attempts`` 0, ``method``
@@ -354,8 +355,10 @@ class IpmiProber:
     """All IPMI probes of one target; :func:`collect_ipmi` is the entry point."""
 
     def __init__(self, target: Target, *, timeout: float = 2.0, retries: int = 2, rate_pps: float = 20,
-                 cred_budget: dict[str, int] | None = None, credential_tests: bool = True) -> None:
+                 cred_budget: dict[str, int] | None = None, credential_tests: bool = True,
+                 needs: frozenset[str] | None = None) -> None:
         self.target = target
+        self.needs = needs
         self.host = target.address
         self.port = target.port("ipmi") or 623  # collect_ipmi returns early when the inventory has none
         self.timeout = timeout
@@ -437,6 +440,10 @@ class IpmiProber:
         self.link = link
         try:
             await self._run(out)
+            # What this target cost in datagrams (probes are bounded in rate and count).
+            presence = next((f for f in out if f.kind == IPMI_PRESENCE and f.collector == COLLECTOR), None)
+            if presence is not None:
+                presence.evidence.update(sent=link.sent, received=link.received, unmatched=link.unmatched)
         except _Refused:
             # the port went dark mid-run (BMC reset, firewall change): record it, keep what we have
             out.append(self._fact("ipmi.incomplete", self._subject,
@@ -489,8 +496,10 @@ class IpmiProber:
         # 6. IPMI 1.5 user enumeration
         if v15 is not False and caps is not None and caps.auth_types:
             await self._v15_users(caps, out)
-        # 7. authenticated Get Device ID via python-ipmi (optional)
-        await self._device_id(out, users, suites, pong is not None)
+        # 7. authenticated Get Device ID via python-ipmi: only when something reads it (no built-in
+        # check does; a session in python-ipmi costs more CPU than every other probe together)
+        if self.needs is None or IPMI_DEVICE in self.needs:
+            await self._device_id(out, users, suites, pong is not None)
 
     @staticmethod
     async def _safe(coro: Any) -> Any:
@@ -996,6 +1005,7 @@ async def collect_ipmi(
     rate_pps: float = 20,
     cred_budget: dict[str, int] | None = None,
     credential_tests: bool = True,
+    needs: frozenset[str] | None = None,
 ) -> None:
     """Probe IPMI over LAN on ``target.port("ipmi")`` (default 623/udp) and append the facts to ``out``
     as they are learned.  No IPMI port in the inventory (``ipmi: null``): nothing is probed.
@@ -1003,12 +1013,13 @@ async def collect_ipmi(
     ``cred_budget`` maps an IPMI user name (or ``"*"``) to the login attempts still allowed
     this sweep (the Redfish lockout budget); None means "unknown": one attempt.  Only the
     cipher-0 confirmation spends one; everything else is offline.  With
-    ``credential_tests`` false no hash is checked and no login is attempted.
+    ``credential_tests`` false no hash is checked and no login is attempted.  ``needs`` (fact
+    kinds some check reads; None = everything) leaves out the optional ``ipmi.device``.
     """
     if target.port("ipmi") is None:
         return  # the inventory says this BMC has no IPMI port (``ipmi: null``): the checks use Redfish
     prober = IpmiProber(target, timeout=timeout, retries=retries, rate_pps=rate_pps, cred_budget=cred_budget,
-                        credential_tests=credential_tests)
+                        credential_tests=credential_tests, needs=needs)
     await prober.run(out)
 
 

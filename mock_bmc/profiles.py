@@ -218,6 +218,33 @@ class ComponentIntegritySpec(_Model):
     TargetComponentURI: str | None = None
 
 
+class RedfishSpec(_Model):
+    """Optional protocol features of the Redfish service (DSP0266 clause 7.3 query parameters).
+
+    ``$expand`` is on by default, as on bmcweb with queries enabled, iLO and iDRAC: an auditor
+    that uses it makes one request per collection instead of one per member.  ``expand: false``
+    stops advertising it in ``ProtocolFeaturesSupported.ExpandQuery`` and answers the parameter
+    with 501 ``QueryNotSupported``, as the specification asks of an unsupported ``$`` parameter.
+    ``expand_ignored: true`` advertises it but answers as if no query were given, like services
+    that silently discard query options (iLO's documented behaviour).  ``expand_advertised``
+    decouples the advertisement from the behaviour: ``expand: false`` with
+    ``expand_advertised: true`` is a root that promises ``$expand`` and a service that refuses
+    it (501), which a client must survive without losing data.
+    """
+
+    expand: bool = True
+    expand_max_levels: int = Field(3, ge=1, le=6, description="advertised MaxLevels; deeper $levels -> 400")
+    expand_ignored: bool = Field(False, description="advertise $expand, then ignore every query parameter")
+    expand_advertised: bool | None = Field(None, description="advertise ExpandQuery support; null: as expand says")
+
+    @property
+    def advertises_expand(self) -> bool:
+        """Does the service root's ``ExpandQuery`` claim support?"""
+        if self.expand_advertised is not None:
+            return self.expand_advertised
+        return self.expand or self.expand_ignored
+
+
 # --------------------------------------------------------------------------- mock behaviour sections
 
 
@@ -400,6 +427,7 @@ class Profile(_Model):
     accounts: dict[str, AccountSpec] = Field(default_factory=dict)
     session_service: SessionServiceSpec = SessionServiceSpec()
     network_protocol: NetworkProtocolSpec = NetworkProtocolSpec()
+    redfish: RedfishSpec = RedfishSpec()
     plain_http: Literal["redirect", "serve", "off"] = Field(
         "redirect",
         description="plain-HTTP listener: 301 to https, serve the full Redfish tree, or no listener",

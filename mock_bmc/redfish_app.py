@@ -7,13 +7,20 @@ Order of processing for every request (both listeners share this handler):
 2. the plain-HTTP listener of a ``plain_http: redirect`` profile answers every
    request with ``301`` to the HTTPS listener on the address the client used;
 3. ``faults.http_500``: every ``/redfish`` request gets 500 + ``Retry-After``;
-4. unauthenticated ``GET``: only ``/redfish``, ``/redfish/v1``, ``$metadata``, ``odata``;
+4. unauthenticated ``GET``: only ``/redfish``, ``/redfish/v1``, ``$metadata``, ``odata``
+   (query parameters are checked as in 7; ``$expand`` on the service root inlines only
+   what the request's credentials, if it carries any, may read);
 5. ``POST .../Sessions``: login (the only unauthenticated write);
 6. authentication (``X-Auth-Token`` first, then HTTP Basic) before anything else,
    on every other path (inside ``/redfish`` or not), so an unauthenticated client
    cannot even tell which paths exist;
-7. ``faults.garbage``: every authenticated GET after the service root gets 200 + junk;
-8. dispatch: GET/HEAD documents, DELETE of a session, 405 for other methods.
+7. query parameters of a GET/HEAD (DSP0266 clause 7.3): ``$expand`` (``.``, ``~``, ``*``
+   with an optional ``($levels=N)``) when the profile supports it; a malformed value is
+   400 ``QueryParameterValueFormatError``, a level beyond ``MaxLevels`` 400
+   ``QueryParameterOutOfRange``, any other ``$`` parameter (or ``$expand`` when the profile
+   turns it off) 501 ``QueryNotSupported``; parameters without ``$`` are ignored;
+8. ``faults.garbage``: every authenticated GET after the service root gets 200 + junk;
+9. dispatch: GET/HEAD documents (expanded as asked), DELETE of a session, 405 for other methods.
 
 All authentication failures produce one identical 401 (same body, same headers),
 whatever was wrong, as the Redfish protocol validator's SEC_NO_PRIV_INFO_IN_MSGS asks.
@@ -27,13 +34,14 @@ import binascii
 import ipaddress
 import json
 import random
+import re
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import hdrs, web
 
 from .auth import SessionLimitError
 from .faults import body_fault, garbage_response, hang_forever, has_body_fault
-from .resources import ROOT, SESSIONS, Principal, ResourceTree
+from .resources import ROOT, SESSIONS, ExpandRequest, Principal, ResourceTree
 
 if TYPE_CHECKING:
     from .bmc import MockBMC
@@ -44,6 +52,10 @@ MAX_LOGIN_BODY = 16 * 1024
 _READ_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_HEAD})
 _COMMON_HEADERS = {"OData-Version": "4.0", "Cache-Control": "no-store"}
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: ``$expand`` values (DSP0266 Table 9): ``.``/``~``/``*`` and an optional ``($levels=N)``.  At most
+#: four digits, so a hostile value cannot reach int()'s digit limit and turn into a 500.
+_EXPAND_RE = re.compile(r"([.~*])(?:\(\$levels=([0-9]{1,4})\))?")
+_MAX_ECHO = 64  # characters of a client's query value echoed back in an error message
 
 
 def normalize_path(path: str) -> str:
@@ -58,7 +70,13 @@ def json_response(doc: Any, status: int = 200, headers: dict[str, str] | None = 
 
 
 def redfish_error(
-    status: int, message_id: str, message: str, *, resolution: str = "None.", headers: dict[str, str] | None = None
+    status: int,
+    message_id: str,
+    message: str,
+    *,
+    resolution: str = "None.",
+    headers: dict[str, str] | None = None,
+    args: list[str] | None = None,
 ) -> web.Response:
     """A Redfish error body (DSP0266 clause 9.6) with one Base registry message."""
     full_id = f"{BASE_REGISTRY}.{message_id}"
@@ -71,7 +89,7 @@ def redfish_error(
                     "@odata.type": "#Message.v1_1_1.Message",
                     "MessageId": full_id,
                     "Message": message,
-                    "MessageArgs": [],
+                    "MessageArgs": list(args or ()),
                     "MessageSeverity": "Critical",
                     "Severity": "Critical",
                     "Resolution": resolution,
@@ -98,6 +116,37 @@ def _not_found(path: str) -> web.Response:
         "ResourceNotFound",
         f"The requested resource of type Resource named '{path}' was not found.",
         resolution="Provide a valid resource identifier and resubmit the request.",
+    )
+
+
+def _query_not_supported() -> web.Response:
+    return redfish_error(
+        501,
+        "QueryNotSupported",
+        "Querying is not supported by the implementation.",
+        resolution="Remove the query parameters and resubmit the request if the operation failed.",
+    )
+
+
+def _query_format_error(value: str, parameter: str) -> web.Response:
+    value = value[:_MAX_ECHO]
+    return redfish_error(
+        400,
+        "QueryParameterValueFormatError",
+        f"The value '{value}' for the parameter {parameter} is of a different format than the parameter can accept.",
+        resolution="Correct the value for the query parameter in the request and resubmit the request if the "
+        "operation failed.",
+        args=[value, parameter],
+    )
+
+
+def _query_out_of_range(value: str, parameter: str, valid: str) -> web.Response:
+    return redfish_error(
+        400,
+        "QueryParameterOutOfRange",
+        f"The value '{value}' for the query parameter {parameter} is out of range {valid}.",
+        resolution="Reduce the value for the query parameter to a value that is within range.",
+        args=[value, parameter, valid],
     )
 
 
@@ -144,7 +193,14 @@ class RedfishService:
             )
         method = request.method
         if path in PUBLIC_PATHS and method in _READ_METHODS:
-            return self._public(path)
+            expand, problem = self._query(request)
+            if problem is not None:
+                return problem
+            principal = None
+            if expand is not None and (hdrs.AUTHORIZATION in request.headers or "X-Auth-Token" in request.headers):
+                # Bad credentials are not an error on a public path: the answer is simply the anonymous one.
+                principal = self._authenticate(request)
+            return self._public(path, expand, principal)
         if path == SESSIONS and method == hdrs.METH_POST:
             return await self._login(request)
 
@@ -153,6 +209,9 @@ class RedfishService:
             return _unauthorized(bmc.realm)
 
         if method in _READ_METHODS:
+            expand, problem = self._query(request)
+            if problem is not None:
+                return problem
             if faults.garbage and path != ROOT:
                 return garbage_response(path, faults.garbage_kind)
             if path != ROOT and has_body_fault(faults):
@@ -160,6 +219,9 @@ class RedfishService:
             doc = self.tree.get(path, principal)
             if doc is None:
                 return _not_found(path)
+            if expand is not None:
+                # Faults returned above for every path but the root, which is served by _public.
+                doc = self.tree.expand(doc, path, expand, principal, faulty=False)
             return json_response(doc, headers={hdrs.ALLOW: self._allowed(path)})
         if method == hdrs.METH_DELETE and path.startswith(SESSIONS + "/"):
             return self._logout(path.rsplit("/", 1)[1], principal)
@@ -177,14 +239,46 @@ class RedfishService:
             return "GET, HEAD, DELETE"
         return "GET, HEAD"
 
-    def _public(self, path: str) -> web.Response:
+    def _query(self, request: web.BaseRequest) -> tuple[ExpandRequest | None, web.Response | None]:
+        """The request's ``$expand``, or the error response its query parameters deserve.
+
+        Checked only after authentication on protected paths, so a 400 can never tell an
+        anonymous client more than the uniform 401 does.
+        """
+        spec = self.bmc.profile.redfish
+        if not request.query_string or spec.expand_ignored:
+            return None, None
+        query = request.query  # percent-decoded: %24expand=.%28%24levels%3D1%29 is $expand=.($levels=1)
+        for name in query:
+            if name.startswith("$") and (name != "$expand" or not spec.expand):
+                return None, _query_not_supported()
+        values = query.getall("$expand", [])
+        if not values:
+            return None, None
+        if len(values) > 1:
+            return None, _query_format_error(",".join(values), "$expand")
+        match = _EXPAND_RE.fullmatch(values[0])
+        if match is None:
+            return None, _query_format_error(values[0], "$expand")
+        levels = int(match[2]) if match[2] else 1  # DSP0266: $levels defaults to 1
+        if not 1 <= levels <= spec.expand_max_levels:
+            return None, _query_out_of_range(match[2], "$levels", f"1-{spec.expand_max_levels}")
+        return ExpandRequest(match[1], levels), None
+
+    def _public(
+        self, path: str, expand: ExpandRequest | None = None, principal: Principal | None = None
+    ) -> web.Response:
         faults = self.bmc.profile.faults
         if faults.garbage and path not in ("/redfish", ROOT):
             return garbage_response(path, faults.garbage_kind)
         if path == "/redfish":
             return json_response({"v1": f"{ROOT}/"})
         if path == ROOT:
-            return json_response(self.tree.service_root(), headers={hdrs.ALLOW: "GET, HEAD"})
+            root = self.tree.service_root()
+            if expand is not None:
+                faulty = faults.garbage or has_body_fault(faults)
+                root = self.tree.expand(root, ROOT, expand, principal, faulty=faulty)
+            return json_response(root, headers={hdrs.ALLOW: "GET, HEAD"})
         if path == f"{ROOT}/odata":
             return json_response(self.tree.odata_service_document())
         return web.Response(

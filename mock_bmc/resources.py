@@ -66,6 +66,22 @@ LISTENER_PROTOCOLS = {"https": "HTTPS", "http": "HTTP", "ipmi": "IPMI", "ssh": "
 
 
 @dataclass(frozen=True, slots=True)
+class ExpandRequest:
+    """A parsed ``$expand`` (DSP0266 clause 7.3): which hyperlinks, and how many levels deep.
+
+    ``.`` expands hyperlinks outside ``Links`` (a collection's ``Members``, a manager's
+    ``NetworkProtocol``), ``~`` only those inside ``Links``, ``*`` both.
+    """
+
+    mode: str  # ".", "~" or "*"
+    levels: int = 1
+
+    def wants(self, in_links: bool) -> bool:
+        """Does this expansion apply to a hyperlink found inside (or outside) a ``Links`` object?"""
+        return self.mode == "*" or (self.mode == "~") == in_links
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who is asking: the account, and the session if token-authenticated."""
 
@@ -190,6 +206,64 @@ class ResourceTree:
                 return self.component_integrity(ci_id)
         return None
 
+    # ------------------------------------------------------------------ $expand
+
+    def expand(
+        self, doc: dict[str, Any], path: str, request: ExpandRequest, principal: Principal | None, *, faulty: bool
+    ) -> dict[str, Any]:
+        """``doc`` (the resource at ``path``) with the hyperlinks ``request`` selects replaced by their targets.
+
+        Each target is exactly what a ``GET`` by ``principal`` would return, so expansion can
+        never show more than separate requests would: without a principal (an anonymous
+        request on a public path) only public resources are inlined; a resource the principal
+        may not read (another user's account for a ReadOnly user), one that does not exist, one
+        already being expanded on this branch (``*`` with levels can loop: system -> chassis ->
+        system) and, with ``faulty`` (a fault profile that breaks every resource after the
+        root), anything but the service root stay bare links, so the client still meets the
+        fault when it follows them.  The documents are built per request, so nothing shared
+        is modified.
+        """
+        return self._expand_object(doc, request, principal, request.levels, (path,), faulty)
+
+    def _expand_object(
+        self, doc: dict[str, Any], request: ExpandRequest, principal: Principal | None, levels: int,
+        chain: tuple[str, ...], faulty: bool,
+    ) -> dict[str, Any]:
+        return {
+            key: self._expand_value(value, request, principal, levels, chain, faulty, key == "Links")
+            for key, value in doc.items()
+        }
+
+    def _expand_value(
+        self, value: Any, request: ExpandRequest, principal: Principal | None, levels: int,
+        chain: tuple[str, ...], faulty: bool, in_links: bool,
+    ) -> Any:
+        if isinstance(value, list):
+            return [self._expand_value(v, request, principal, levels, chain, faulty, in_links) for v in value]
+        if not isinstance(value, dict):
+            return value
+        ref = value.get("@odata.id")
+        if len(value) == 1 and isinstance(ref, str):  # a hyperlink
+            if not request.wants(in_links):
+                return value
+            target = "/" + "/".join(p for p in ref.split("/") if p)
+            if target in chain or (faulty and target != ROOT):
+                return value
+            if principal is None:
+                # Anonymous: only the service root is public among the documents this tree serves.
+                doc = self.service_root() if target == ROOT else None
+            else:
+                doc = self.get(target, principal)
+            if doc is None:
+                return value
+            if levels > 1:
+                return self._expand_object(doc, request, principal, levels - 1, (*chain, target), faulty)
+            return doc
+        return {
+            k: self._expand_value(v, request, principal, levels, chain, faulty, in_links or k == "Links")
+            for k, v in value.items()
+        }
+
     # ------------------------------------------------------------------ service root and public documents
 
     def service_root(self) -> dict[str, Any]:
@@ -205,7 +279,7 @@ class ResourceTree:
             "Vendor": root.Vendor,
             "Product": root.Product,
             "ProtocolFeaturesSupported": {
-                "ExpandQuery": {"ExpandAll": False, "Levels": False, "Links": False, "NoLinks": False},
+                "ExpandQuery": self._expand_features(),
                 "FilterQuery": False,
                 "SelectQuery": False,
                 "OnlyMemberQuery": False,
@@ -223,6 +297,13 @@ class ResourceTree:
         if profile.component_integrity:
             doc["ComponentIntegrity"] = _link(f"{ROOT}/ComponentIntegrity")
         return _drop_none(doc)
+
+    def _expand_features(self) -> dict[str, Any]:
+        """``ExpandQuery`` as the profile configures it (``expand_ignored`` still advertises: that is the point)."""
+        spec = self.bmc.profile.redfish
+        if not spec.advertises_expand:
+            return {"ExpandAll": False, "Levels": False, "Links": False, "NoLinks": False}
+        return {"ExpandAll": True, "Levels": True, "MaxLevels": spec.expand_max_levels, "Links": True, "NoLinks": True}
 
     def odata_service_document(self) -> dict[str, Any]:
         root = self.service_root()

@@ -38,21 +38,25 @@ import yaml
 from oobaudit import aioloop
 from oobaudit import facts as F
 from oobaudit.checks import REGISTRY
-from oobaudit.collectors.redfish import PLAN, Step
+from oobaudit.collectors.redfish import Step, plan_for
 from oobaudit.engine import Sweep, SweepOptions
 from oobaudit.inventory import load_inventory
 from oobaudit.store import Store
 
 
-def plan_depth(steps: tuple[Step, ...] = PLAN) -> int:
-    """Longest chain of dependent GETs in the crawl plan (a collection costs two hops)."""
-    return max((1 + (1 if s.collection else 0) + plan_depth(s.children) for s in steps), default=0)
+def plan_depth(steps: tuple[Step, ...], expand: bool) -> int:
+    """Longest chain of dependent GETs in the crawl plan (a collection costs two hops, one when
+    its members arrive inline through ``$expand``)."""
+    return max((1 + (0 if expand or not s.collection else 1) + plan_depth(s.children, expand) for s in steps),
+               default=0)
 
 
-#: Dependent round trips per BMC: service root, unauthenticated probe, session login, the crawl's
-#: longest chain, one credential attempt, logout.  Credential attempts on more accounts add more.
-def request_depth() -> int:
-    return 3 + plan_depth() + 1 + 1
+def request_depth(check_ids: list[str], expand: bool = True) -> int:
+    """Dependent round trips per BMC: service root, unauthenticated probe, session login (the DMTF
+    client reads the root again, then POSTs), the crawl's longest chain for the chosen checks,
+    one credential attempt, logout.  Credential attempts on more accounts add more."""
+    needs = frozenset(n for cid in check_ids for n in REGISTRY[cid].meta.needs)
+    return 2 + 2 + plan_depth(plan_for(needs), expand) + 1 + 1
 
 
 def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[list[subprocess.Popen], Path]:
@@ -197,7 +201,7 @@ def main() -> None:
                     proc.kill()
 
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    depth = request_depth()
+    depth = request_depth(opts.check_ids or [])
     bound = depth * args.latency_ms / 1000 * math.ceil(args.bmcs / args.concurrency)
     audited = sum(1 for t in result.targets if t.status == "audited")
     row = {

@@ -167,7 +167,9 @@ def _inline(member: Any) -> bool:
     return isinstance(member, dict) and ("Id" in member or "@odata.type" in member) and "error" not in member
 
 
-def _plan_for(needs: frozenset[str] | None) -> tuple[Step, ...]:
+def plan_for(needs: frozenset[str] | None) -> tuple[Step, ...]:
+    """The crawl plan cut down to what the checks read (plus the identity resources): a sweep
+    asks only for what it will judge."""
     if needs is None:
         return PLAN
     wanted = set(needs) | ALWAYS
@@ -417,7 +419,7 @@ async def collect_redfish(
                                     auditor=(username, password))
         return
     try:
-        await crawl.run(root, _plan_for(opts.needs))
+        await crawl.run(root, plan_for(opts.needs))
         out.append(Fact(kind=F.REDFISH_CONNECTIVITY, collector=COLLECTOR, evidence=conn_ev,
                         data={"auth": method, "unauthenticated_read": unauth, "requests": crawl.requests,
                               "resources": crawl.count, **crawl.expand_evidence()}))

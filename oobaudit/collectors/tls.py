@@ -10,12 +10,13 @@ Facts (collector ``"tls"``, subject ``host:port``; ``[v6]:port`` for IPv6):
     ("not collected: <reason>"), so no check can mistake "not collected" for a pass.
 ``tls.versions``
     ``{"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3": true|false|null,
-    "method": {version: how it was tested}, "negotiated": {accepted version: suite},
+    "method": {version: how it was decided}, "negotiated": {accepted version: suite},
     "disagreements": [versions where the raw hello and the full handshake disagree],
     "notes": [str]}`` - null means "could not be tested".
 ``tls.cipher_classes``
     ``{"NULL", "ANON", "EXPORT", "DES", "RC4", "3DES", "NO_FS", "CBC_SHA1": true|false|null,
-    "accepted_examples": {class: [{"suite", "code", "version"}]}, "versions_probed": [...],
+    "accepted_examples": {class: [{"suite", "code", "version"}]}, "versions_probed": [versions a
+    class probe was sent at, plus "SSLv2" when its SERVER-HELLO named cipher kinds],
     "method": str, "limits": [str, ...]}`` (classes: see tls_suites.py).
 ``tls.certificate``
     the leaf the server presents, see :func:`oobaudit.collectors.tls_cert.describe_certificate`:
@@ -35,27 +36,37 @@ How each question is asked (and why):
   the local OpenSSL cannot speak either.  Accepted = the server answered with a
   ServerHello (SSLv2 SERVER-HELLO) of that version; an alert, a close, a reset or
   a ServerHello of another version = refused.
-* TLS 1.0 / 1.1 / 1.2 - the same raw ClientHello **and** a full handshake with
-  Python's ``ssl`` pinned to that one version (``@SECLEVEL=0`` so the local
-  OpenSSL still offers 1.0 / 1.1).  Accepted if either says so: the raw hello
-  also sees servers whose only suites the local OpenSSL lacks (e.g. TLS 1.0 with
-  3DES only), the full handshake guards against a server that mis-parses our
-  hand-built hello.  A disagreement is recorded.
-* TLS 1.3 - ``ssl`` pinned to 1.3, cross-checked with a raw ClientHello carrying
-  supported_versions = [1.3] and an x25519 key share (a HelloRetryRequest counts
-  as accepted).
-* Cipher classes - for every accepted version <= TLS 1.2 (highest first), a raw
-  ClientHello offering only the class's suites; the class is accepted when the
-  ServerHello picks one of them.  This works for suites the local OpenSSL has
-  removed (RC4, 3DES, EXPORT, DES) - but it only proves the server *selected*
+* TLS 1.0 / 1.1 / 1.2 / 1.3 - a raw ClientHello first (TLS 1.3: supported_versions
+  = [1.3] and an x25519 key share).  Its answer is enough when it is definitive: a
+  ServerHello of that version (a HelloRetryRequest for 1.3) proves acceptance, and
+  a ``protocol_version`` / ``handshake_failure`` / ``insufficient_security`` alert
+  or a ServerHello of a *lower* version to every hello sent proves refusal - the
+  server parsed the hello and said no.  The raw hello also sees servers whose only
+  suites the local OpenSSL lacks (e.g. TLS 1.0 with 3DES only).  Anything else (a
+  bare close or reset, a timeout, an alert such as ``decode_error`` that may mean
+  our hand-built hello was mis-parsed, a malformed reply) is escalated to a full
+  handshake with Python's ``ssl`` pinned to that one version (``@SECLEVEL=0`` so the
+  local OpenSSL still offers 1.0 / 1.1): accepted if either says so, and a
+  disagreement between the two is recorded.  ``method`` says, per version, which
+  of these decided it.
+* Cipher classes - by elimination, for every accepted version <= TLS 1.2 (highest
+  first): a raw ClientHello offers the suites of every class not yet settled (at
+  most 128 per hello); the suite the ServerHello picks settles every class it
+  belongs to, and the rest are offered again; a refused hello rules its suites out
+  at that version; classes whose suites were all refused move on to the next lower
+  accepted version.  A server with no weak suite costs 2 hellos per version.  A
+  reply that is neither a ServerHello for an offered suite nor a clean refusal
+  (alert / close), to a hello asking about several classes, is re-asked class by
+  class, so only the class whose own probe got it stays null.  This works for suites the local OpenSSL
+  has removed (RC4, 3DES, EXPORT, DES) - but it only proves the server *selected*
   the suite, not that the handshake would complete.  SSLv2 cipher kinds from an
   SSLv2 SERVER-HELLO count too.
 * Certificate - the Certificate message of the highest accepted raw handshake
-  <= TLS 1.2 gives the whole chain as sent.  A TLS 1.3-only server encrypts it, so
-  then the chain comes from the ``ssl`` handshake: Python 3.11 has no public
-  ``get_unverified_chain()`` (3.13 has), so the private
-  ``SSLObject._sslobj.get_unverified_chain()`` is used when present, else only
-  the leaf (``getpeercert(binary_form=True)``).
+  <= TLS 1.2 gives the whole chain as sent; else that of a pinned full handshake
+  that completed.  A TLS 1.3-only server encrypts it, so then one unpinned full
+  handshake is made for it: Python 3.11 has no public ``get_unverified_chain()``
+  (3.13 has), so the private ``SSLObject._sslobj.get_unverified_chain()`` is used
+  when present, else only the leaf (``getpeercert(binary_form=True)``).
 * Health check - the preflight hello is repeated at the end.  A BMC that
   rate-limits or wedges mid-scan starts hanging up on everything; if it no
   longer answers as at the start, refusals that were only a hang-up (no alert)
@@ -65,9 +76,14 @@ Every connection is bounded: TCP connect and reply each within ``timeout``
 (a full ``ssl`` handshake within ``timeout`` for the handshake plus
 ``timeout`` for connect), at most ``MAX_REPLY_BYTES`` read, and at most
 ``max_concurrency`` connections to the target at once (BMCs are fragile).  A
-typical target costs 20-45 short connections.  The host name is resolved once,
-so every probe audits the same address.  Expected network failures become facts;
-invalid arguments and programming errors raise.
+typical target costs 8-15 short connections (measured against openssl s_server:
+8 for TLS 1.3 only, 9 for a hardened TLS 1.2/1.3 server, 12 for TLS 1.0-1.3 with
+NULL/anonymous/static-RSA suites; 15 for the hardened mock BMC, whose asyncio TLS
+stack hangs up instead of sending alerts), with a full ``ssl`` handshake only where a
+raw answer was not conclusive (none of the s_server cases; TLS 1.0 and 1.1 for the
+mock) or for a TLS 1.3-only certificate.  The host name is resolved once, so every
+probe audits the same address.  Expected network failures become facts; invalid
+arguments and programming errors raise.
 """
 
 from __future__ import annotations
@@ -79,7 +95,9 @@ import socket
 import ssl
 import time
 import warnings
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -154,15 +172,30 @@ _SSL2_KIND_CLASSES: dict[int, frozenset[str]] = {
     0x0700C0: frozenset({"3DES", "NO_FS"}),
 }
 
+# Alerts that answer a raw hello for a version definitively: the server parsed the hello and
+# refuses that version (protocol_version) or every suite offered (handshake_failure,
+# insufficient_security).  Any other alert (decode_error, illegal_parameter, ...) may mean our
+# hand-built hello was mis-parsed, so the version is re-asked with a real TLS stack.
+_DEFINITIVE_REFUSAL_ALERTS = frozenset({40, 70, 71})
+
 CIPHER_CLASS_LIMITS: tuple[str, ...] = (
     "verdicts come from the suite the server names in its ServerHello to a raw ClientHello "
-    "offering only that class's suites; the handshake is not completed, so a server that "
-    "selects a suite it then cannot complete still counts as accepting it",
+    "offering the suites of the classes not yet settled; the handshake is not completed, so a server "
+    "that selects a suite it then cannot complete still counts as accepting it",
+    "a ClientHello the server refuses is taken to refuse every suite it offered (the same assumption "
+    "any per-class probe makes); one example suite <= TLS 1.2 is recorded per accepted class",
     "TLS 1.3 suites are not classified: TLS 1.3 defines no NULL/EXPORT/RC4/3DES/static-key suites",
     "suites outside the IANA registry (and GOST suites) are not offered",
-    "a class offered over more than 128 suites is split across several ClientHellos",
+    "an offer of more than 128 suites is split across several ClientHellos",
     "a server that configures TLS per SNI name is audited for the name sent (the sni argument, else a "
     "host name; none for an IP literal)",
+)
+CIPHER_CLASS_METHOD = (
+    "raw ClientHellos per accepted version <= TLS 1.2 (highest first), each offering the suites of every "
+    "class not yet settled (at most 128 per hello): the suite the ServerHello picks settles every class it "
+    "belongs to, then the rest are offered again; classes whose suites were all refused at one version are "
+    "asked again at the next lower accepted version.  An unclear answer to a multi-class offer is re-asked "
+    "class by class"
 )
 
 
@@ -242,14 +275,39 @@ class VersionResult:
 
 @dataclass
 class ClassProbe:
+    """One raw ClientHello of the cipher-class scan."""
+
     version: str
     offered: tuple[int, ...]
     exchange: Exchange
+    # The classes this hello asked about: those not yet settled that have a suite in ``offered``.
+    asked: tuple[str, ...] = ()
+    # An unclear answer to a multi-class offer, re-asked class by class: the per-class
+    # probes decide, so this one taints no class.
+    split: bool = False
 
     def outcome(self, trust_closes: bool) -> str:
         if self.exchange.closed_without_answer and not trust_closes:
             return "unknown"
         return classify_class_reply(self.exchange, self.offered)
+
+    def picked(self) -> int | None:
+        """The suite the ServerHello named, when it was one of those offered."""
+        r = self.exchange.reply
+        if self.exchange.status != "reply" or r is None or r.kind != "server_hello":
+            return None
+        return r.cipher_suite if r.cipher_suite in self.offered else None
+
+
+@dataclass
+class ClassScan:
+    """What the elimination scan of the weak classes saw."""
+
+    probes: list[ClassProbe] = field(default_factory=list)
+    # class -> the first legacy suite seen accepted for it, as {"suite", "code", "version"}
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    versions: list[str] = field(default_factory=list)  # versions at which a class probe was sent
+    considered: list[str] = field(default_factory=list)  # versions known accepted when the scan reached them
 
 
 def client_context(version: str | None) -> ssl.SSLContext:
@@ -257,7 +315,8 @@ def client_context(version: str | None) -> ssl.SSLContext:
 
     Verification is off on purpose: the auditor wants to *see* the certificate,
     whatever it is, and judge it later.  ``@SECLEVEL=0`` lets the local OpenSSL
-    still offer TLS 1.0/1.1 and small keys.
+    still offer TLS 1.0/1.1 and small keys.  A new context each call: the prober
+    itself shares them through :func:`shared_client_context`.
     """
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
@@ -272,6 +331,30 @@ def client_context(version: str | None) -> ssl.SSLContext:
             ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
     ctx.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
     return ctx
+
+
+@cache
+def shared_client_context(version: str | None) -> ssl.SSLContext:
+    """:func:`client_context`, built once per pinned version for the whole process.
+
+    Building a context (cipher-list parsing, OpenSSL SSL_CTX set-up) cost more CPU than the
+    handshake's own Python side; a context is safe to share between connections, event
+    loops and threads, and nothing mutates these after creation.  A configuration error
+    raises and is not cached.
+    """
+    return client_context(version)
+
+
+@cache
+def _x25519_key_share() -> bytes:
+    """One x25519 public key for every raw TLS 1.3 hello of the process.
+
+    The raw hello is never completed, so no secret is ever derived from the key share;
+    generating a key pair per probe only cost CPU.
+    """
+    return x25519.X25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
 
 
 def classify_version_reply(ex: Exchange, version: int, *, trust_closes: bool = True) -> bool | None:
@@ -292,6 +375,40 @@ def classify_version_reply(ex: Exchange, version: int, *, trust_closes: bool = T
     return None  # not_tls, malformed, incomplete
 
 
+def is_definitive_refusal(ex: Exchange, version: int) -> bool:
+    """Is this raw exchange a refusal of ``version`` that a full handshake could not overturn?
+
+    Definitive: a ``protocol_version`` / ``handshake_failure`` / ``insufficient_security``
+    alert (the server parsed the hello and said no), or a ServerHello of a *lower*
+    version (a server that had ``version`` would have chosen it).  Not definitive: a bare
+    close or reset, a timeout, any other alert (``decode_error``, ``illegal_parameter``, ...
+    could mean our hand-built hello was mis-parsed), a malformed reply, or a ServerHello of
+    a *higher* version than offered (a protocol violation).
+    """
+    if ex.status != "reply" or ex.reply is None:
+        return False
+    r = ex.reply
+    if r.kind == "alert":
+        return r.alert_description in _DEFINITIVE_REFUSAL_ALERTS
+    if r.kind == "server_hello":
+        return r.version is not None and r.version < version
+    return False
+
+
+def raw_decision(exchanges: list[Exchange], version: int) -> str | None:
+    """``accepted`` / ``refused`` when the raw exchanges settle ``version`` on their own, else None.
+
+    A ServerHello of that version proves acceptance; every hello answered by a definitive
+    refusal (:func:`is_definitive_refusal`) proves refusal.  Anything else (a hang-up on
+    even one suite chunk, a timeout, an odd alert) leaves the version to a full handshake.
+    """
+    if any(classify_version_reply(ex, version) is True for ex in exchanges):
+        return "accepted"
+    if exchanges and all(is_definitive_refusal(ex, version) for ex in exchanges):
+        return "refused"
+    return None
+
+
 def classify_class_reply(ex: Exchange, offered: tuple[int, ...]) -> str:
     """``accepted`` / ``refused`` / ``unknown`` for a class probe."""
     if ex.status != "reply" or ex.reply is None:
@@ -302,6 +419,96 @@ def classify_class_reply(ex: Exchange, offered: tuple[int, ...]) -> str:
     if r.kind in ("alert", "closed"):
         return "refused"
     return "unknown"
+
+
+def _reply_phrase(ex: Exchange) -> str:
+    """A short name for a raw reply, for ``method`` strings (no per-connection detail)."""
+    r = ex.reply
+    if ex.status != "reply" or r is None:
+        return ex.status.replace("_", " ")
+    if r.kind == "alert":
+        return f"{r.alert_name()} alert"
+    if r.kind == "server_hello":
+        return f"{wire.version_name(r.version)} ServerHello"
+    return {"closed": "hang-up", "not_tls": "non-TLS reply"}.get(r.kind, f"{r.kind} reply")
+
+
+def _phrases(exchanges: list[Exchange]) -> str:
+    names = list(dict.fromkeys(_reply_phrase(ex) for ex in exchanges))
+    text = " / ".join(names)
+    return f"{text} to all {len(exchanges)} suite chunks" if len(exchanges) > 1 else text
+
+
+class _RawHello(asyncio.Protocol):
+    """Sends one hello and feeds the reply to a :class:`wire.ReplyParser` as it arrives.
+
+    A bare protocol instead of asyncio streams: no StreamReader buffering and no
+    ``wait_for`` task per read, which made up most of the CPU a raw probe cost.
+    """
+
+    def __init__(self, hello: bytes, parser: wire.ReplyParser, loop: asyncio.AbstractEventLoop) -> None:
+        self.hello = hello
+        self.parser = parser
+        self.answered: asyncio.Future[None] = loop.create_future()
+        self.lost: asyncio.Future[None] = loop.create_future()
+        self.reset = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.write(self.hello)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        parser = self.parser
+        if parser.done:
+            return
+        parser.feed(data)
+        if not parser.done and parser.reply.bytes_read >= MAX_REPLY_BYTES:
+            parser.done = True
+            if parser.reply.kind == "incomplete":
+                parser.reply.kind = "malformed"
+            parser.reply.detail = f"reply cap of {MAX_REPLY_BYTES} bytes reached"
+        if parser.done:
+            self._answer()
+
+    def eof_received(self) -> bool:
+        self.parser.eof()
+        self._answer()
+        return False  # let the transport close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.parser.done:
+            self.parser.eof()
+            if isinstance(exc, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+                self.reset = True
+                if self.parser.reply.kind == "closed":
+                    self.parser.reply.detail = "connection reset"
+        self._answer()
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    def _answer(self) -> None:
+        if not self.answered.done():
+            self.answered.set_result(None)
+
+
+class _Handshake(asyncio.Protocol):
+    """Holds a full-handshake connection just long enough to read the session's facts."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.lost: asyncio.Future[None] = loop.create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+
+async def _await_close(transport: asyncio.BaseTransport, lost: asyncio.Future[None]) -> None:
+    """Close and wait (briefly) until the socket is really gone, so the per-target
+    connection cap counts open sockets, not just probes in flight."""
+    transport.close()
+    if not lost.done():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await lost
 
 
 class TlsProber:
@@ -368,46 +575,27 @@ class TlsProber:
             def done(status: str, reply: wire.ServerReply | None = None, detail: str = "") -> Exchange:
                 return Exchange(status, reply, detail, int((loop.time() - t0) * 1000))
 
+            parser = wire.ReplyParser(want_certificates=want_certificates, sslv2=sslv2)
+            proto = _RawHello(hello, parser, loop)
             try:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(self.address, self.port), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    transport, _ = await loop.create_connection(lambda: proto, self.address, self.port)
             except TimeoutError:
                 return done("connect_timeout", detail=f"TCP connect timed out after {self.timeout:g}s")
             except ConnectionRefusedError:
                 return done("connect_refused", detail="TCP connection refused")
             except OSError as exc:
                 return done("connect_error", detail=f"{type(exc).__name__}: {exc.strerror or exc}")
-            parser = wire.ReplyParser(want_certificates=want_certificates, sslv2=sslv2)
             try:
-                writer.write(hello)
-                await asyncio.wait_for(writer.drain(), self.timeout)
-                deadline = loop.time() + self.timeout
-                while not parser.done:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        raise TimeoutError
-                    data = await asyncio.wait_for(reader.read(READ_CHUNK), remaining)
-                    if not data:
-                        parser.eof()
-                        break
-                    parser.feed(data)
-                    if not parser.done and parser.reply.bytes_read >= MAX_REPLY_BYTES:
-                        parser.done = True
-                        if parser.reply.kind == "incomplete":
-                            parser.reply.kind = "malformed"
-                        parser.reply.detail = f"reply cap of {MAX_REPLY_BYTES} bytes reached"
+                async with asyncio.timeout(self.timeout):
+                    await proto.answered
             except TimeoutError:
                 if parser.reply.kind == "incomplete":
                     what = "no reply" if parser.reply.bytes_read == 0 else "no complete ServerHello"
                     return done("read_timeout", parser.reply, f"{what} within {self.timeout:g}s")
                 parser.reply.detail = parser.reply.detail or f"reply stalled after {parser.reply.bytes_read} bytes"
-            except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
-                parser.eof()
-                if parser.reply.kind == "closed":
-                    parser.reply.detail = "connection reset"
             finally:
-                writer.close()
-                with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
-                    await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT)
+                await _await_close(transport, proto.lost)
             return done("reply", parser.reply)
 
     async def ssl_handshake(self, version: str | None) -> SslResult:
@@ -415,22 +603,24 @@ class TlsProber:
         if version is not None and not _SSL_HAS[version]:
             return SslResult(None, f"local OpenSSL build cannot offer {version}")
         try:
-            ctx = client_context(version)
+            ctx = shared_client_context(version)
         except (ssl.SSLError, ValueError) as exc:
             return SslResult(None, f"local OpenSSL cannot be configured for {version}: {exc}")
+        loop = asyncio.get_running_loop()
         async with self.sem:
             self.connections += 1
+            proto = _Handshake(loop)
             try:
-                _reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(
+                async with asyncio.timeout(2 * self.timeout):
+                    transport, _ = await loop.create_connection(
+                        lambda: proto,
                         self.address,
                         self.port,
                         ssl=ctx,
                         server_hostname=self.sni or self.host,  # an IP literal is never sent as SNI
                         ssl_handshake_timeout=self.timeout,
-                    ),
-                    2 * self.timeout,
-                )
+                        ssl_shutdown_timeout=CLOSE_TIMEOUT,
+                    )
             except TimeoutError:
                 return SslResult(None, f"connect/handshake timed out after {self.timeout:g}s")
             except ConnectionRefusedError:
@@ -455,7 +645,7 @@ class TlsProber:
             except OSError as exc:
                 return SslResult(None, f"connect error: {type(exc).__name__}: {exc.strerror or exc}")
             try:
-                sslobj = writer.get_extra_info("ssl_object")
+                sslobj = transport.get_extra_info("ssl_object")
                 raw_version = sslobj.version() if sslobj is not None else None
                 negotiated = _SSL_VERSION_NAMES.get(raw_version or "", raw_version)
                 cipher_info = sslobj.cipher() if sslobj is not None else None
@@ -463,9 +653,7 @@ class TlsProber:
                 leaf = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
                 chain, source = _unverified_chain(sslobj, leaf)
             finally:
-                writer.close()
-                with contextlib.suppress(OSError, TimeoutError, ssl.SSLError):
-                    await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT)
+                await _await_close(transport, proto.lost)
         verdict = True if version is None else negotiated == version
         detail = f"handshake completed: {negotiated} {cipher}"
         return SslResult(verdict, detail, negotiated, cipher, leaf, chain, source)
@@ -476,10 +664,7 @@ class TlsProber:
         if code == wire.SSL2:
             return [await self.raw_exchange(wire.build_sslv2_client_hello(), sslv2=True)]
         if code == wire.TLS13:
-            key = x25519.X25519PrivateKey.generate().public_key().public_bytes(
-                serialization.Encoding.Raw, serialization.PublicFormat.Raw
-            )
-            return [await self.raw_exchange(wire.build_tls13_client_hello(self.raw_sni, key))]
+            return [await self.raw_exchange(wire.build_tls13_client_hello(self.raw_sni, _x25519_key_share()))]
         exchanges: list[Exchange] = []
         # SSLv3 has far fewer suites: one hello offers them all (and stays small).
         chunks = [suites.sslv3_probe_suites()] if code == wire.SSL3 else suites.version_probe_chunks()
@@ -502,16 +687,28 @@ class TlsProber:
         return exchanges
 
     async def probe_version(self, name: str, first: Exchange | None = None) -> VersionResult:
+        """Raw hellos first; a pinned full handshake only when they leave the version open."""
         res = VersionResult(name)
+        res.raw = await self.raw_version_probe(name, first)
         if name in ("SSLv2", "SSLv3"):
-            res.raw = await self.raw_version_probe(name, first)
             res.method = f"raw {name} ClientHello (local OpenSSL cannot speak {name})"
         else:
-            res.raw, res.ssl = await asyncio.gather(self.raw_version_probe(name, first), self.ssl_handshake(name))
-            if res.ssl.verdict is None and "local OpenSSL" in res.ssl.detail:
-                res.method = f"raw ClientHello ({res.ssl.detail})"
+            decided = raw_decision(res.raw, wire.VERSION_CODES[name])
+            if decided == "accepted":
+                res.method = "raw ClientHello answered by a ServerHello of this version (proof of acceptance)"
+            elif decided == "refused":
+                res.method = f"raw ClientHello refused definitively ({_phrases(res.raw)})"
             else:
-                res.method = "raw ClientHello + full handshake (Python ssl pinned to this version)"
+                # A hang-up, a timeout or an odd alert may be our hand-built hello being
+                # mis-parsed: ask a real TLS stack before believing it.
+                res.ssl = await self.ssl_handshake(name)
+                if res.ssl.verdict is None and "local OpenSSL" in res.ssl.detail:
+                    res.method = f"raw ClientHello, not conclusive ({_phrases(res.raw)}); {res.ssl.detail}"
+                else:
+                    res.method = (
+                        f"raw ClientHello not conclusive ({_phrases(res.raw)}), "
+                        "so a full handshake with Python ssl pinned to this version"
+                    )
         res.finalize(trust_closes=True)
         for ex in res.raw:
             if ex.reply is not None and ex.reply.kind == "server_hello" and res.raw_verdict:
@@ -521,35 +718,136 @@ class TlsProber:
         return res
 
     # -- cipher classes ----------------------------------------------------------
-    async def probe_class(self, cls: str, versions: list[str]) -> list[ClassProbe]:
-        """Probe one class, highest accepted version first, until a suite is accepted."""
-        probes: list[ClassProbe] = []
-        for vname in versions:
-            code = wire.VERSION_CODES[vname]
-            members = suites.class_suites(cls)
-            if code == wire.SSL3:
-                members = tuple(c for c in members if suites.sslv3_capable(c))
-            for chunk in suites.chunked(members):
-                ex = await self.raw_exchange(wire.build_client_hello(code, chunk, server_name=self.raw_sni))
-                probes.append(ClassProbe(vname, chunk, ex))
-                if classify_class_reply(ex, chunk) == "accepted":
-                    return probes
-        return probes
+    async def _class_probe(
+        self, version: str, offered: tuple[int, ...], asked: tuple[str, ...]
+    ) -> ClassProbe:
+        hello = wire.build_client_hello(wire.VERSION_CODES[version], offered, server_name=self.raw_sni)
+        return ClassProbe(version, offered, await self.raw_exchange(hello), asked)
 
-    async def health_check(self, preflight: Exchange) -> tuple[bool, str]:
+    @staticmethod
+    def _settle(probe: ClassProbe, undetermined: list[str], scan: ClassScan) -> None:
+        """The server picked an offered suite: every unsettled class it belongs to is accepted."""
+        code = probe.picked()
+        assert code is not None and probe.exchange.reply is not None
+        for cls in suites.suite_classes(code):
+            if cls in undetermined:
+                undetermined.remove(cls)
+                scan.found[cls] = {
+                    "suite": suites.suite_name(code),
+                    "code": f"0x{code:04X}",
+                    "version": wire.version_name(probe.exchange.reply.version),
+                }
+
+    async def probe_classes(self, versions: Mapping[str, Awaitable[VersionResult]]) -> ClassScan:
+        """The weak classes by elimination, highest accepted legacy version first.
+
+        Each hello offers the suites of every class still unsettled (SSLv3-capable ones at
+        SSLv3), at most MAX_SUITES_PER_HELLO at once.  A ServerHello picking suite s
+        settles every class s belongs to; the offer is then recomputed.  A refused hello
+        rules its suites out at that version.  When nothing is left to offer, the classes
+        still unsettled move on to the next lower accepted version.  An answer that is
+        neither (timeout, malformed, an unoffered suite) to a hello asking about several
+        classes is re-asked class by class, so an unclear reply leaves only the class whose
+        own probe got it null - as probing each class alone would.
+
+        ``versions`` maps a legacy version to its (possibly still running) probe: the scan
+        starts at TLS 1.2 while lower versions are still being asked.
+        """
+        scan = ClassScan()
+        undetermined = list(suites.WEAK_CLASSES)
+        for vname in LEGACY_PROTOCOLS:
+            if not undetermined:
+                break
+            if (await versions[vname]).verdict is not True:
+                continue
+            scan.considered.append(vname)
+            sslv3 = vname == "SSLv3"
+            ruled_out: set[int] = set()  # offered at this version and refused (or unclear)
+            while undetermined:
+                offer = [
+                    c for c in suites.elimination_suites(frozenset(undetermined), sslv3) if c not in ruled_out
+                ]
+                if not offer:
+                    break
+                chunk = tuple(offer[: suites.MAX_SUITES_PER_HELLO])
+                in_chunk = frozenset().union(*map(suites.suite_classes, chunk))
+                asked = tuple(cls for cls in undetermined if cls in in_chunk)
+                if vname not in scan.versions:
+                    scan.versions.append(vname)
+                probe = await self._class_probe(vname, chunk, asked)
+                scan.probes.append(probe)
+                outcome = classify_class_reply(probe.exchange, chunk)
+                if outcome == "accepted":
+                    self._settle(probe, undetermined, scan)
+                    continue
+                ruled_out.update(chunk)
+                if outcome == "unknown" and len(asked) > 1:
+                    # Concurrently (the connection cap still applies): a server that times
+                    # out on these would otherwise cost one timeout after another.
+                    probe.split = True
+                    subs = await asyncio.gather(
+                        *(
+                            self._class_probe(vname, tuple(c for c in chunk if cls in suites.suite_classes(c)), (cls,))
+                            for cls in asked
+                        )
+                    )
+                    scan.probes.extend(subs)
+                    for sub in subs:
+                        if sub.picked() is not None:
+                            self._settle(sub, undetermined, scan)
+        return scan
+
+    async def health_check(self, preflight: Exchange, hello: bytes) -> tuple[bool, str]:
         """Repeat the preflight hello: does the server still answer as it did at the start?
 
         A BMC that rate-limits or crashes mid-scan starts hanging up on everything;
         then a hang-up is no evidence of refusal, and verdicts resting on one are
-        withdrawn (null).
+        withdrawn (null).  The preflight's own bytes are sent again (a raw hello is never
+        completed, so repeating its random is harmless).
         """
-        again = await self.raw_exchange(
-            wire.build_client_hello(wire.TLS12, suites.version_probe_chunks()[0], server_name=self.raw_sni)
-        )
+        again = await self.raw_exchange(hello)
         first_kind = preflight.reply.kind if preflight.reply else preflight.status
         again_kind = again.reply.kind if again.status == "reply" and again.reply else again.status
         healthy = again_kind == first_kind and again_kind in ("server_hello", "alert")
         return healthy, again.summary()
+
+    # -- the certificate -----------------------------------------------------------
+    @staticmethod
+    def _raw_chain(versions: Mapping[str, VersionResult]) -> tuple[list[bytes], str]:
+        """The chain of the highest accepted raw handshake <= TLS 1.2, as the server sent it."""
+        for name in LEGACY_PROTOCOLS:
+            res = versions[name]
+            if not res.raw_verdict:
+                continue
+            for ex in res.raw:
+                if ex.reply is not None and ex.reply.kind == "server_hello" and ex.reply.certificates:
+                    return list(ex.reply.certificates), (
+                        f"Certificate message of a raw {name} handshake (chain as sent by the server)"
+                    )
+        return [], ""
+
+    @staticmethod
+    def _ssl_chain(versions: Mapping[str, VersionResult]) -> tuple[list[bytes], str]:
+        """The chain of a pinned full handshake that completed, highest version first."""
+        for name in ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0"):
+            res_ssl = versions[name].ssl
+            if res_ssl is not None and res_ssl.verdict and res_ssl.leaf:
+                return (res_ssl.chain or [res_ssl.leaf]), f"{res_ssl.chain_source} ({name} handshake)"
+        return [], ""
+
+    async def certificate_handshake(self, versions: Mapping[str, Awaitable[VersionResult]]) -> SslResult | None:
+        """One unpinned full handshake, only when no other probe reached a certificate.
+
+        A TLS 1.3-only server encrypts its Certificate message, so no raw hello shows
+        it; a server refusing every raw hello <= TLS 1.2 but completing a pinned
+        handshake already gave its chain.  Anything else needs no extra connection.
+        """
+        done = {name: await versions[name] for name in PROTOCOLS}
+        if not any(r.verdict for r in done.values()):
+            return None
+        if self._raw_chain(done)[0] or self._ssl_chain(done)[0]:
+            return None
+        return await self.ssl_handshake(None)
 
     # -- the whole collection ----------------------------------------------------
     def _fact(
@@ -600,15 +898,23 @@ class TlsProber:
             reason = f"{self.subject} does not speak TLS: {pre.reply.summary()}"
             return finish(self._not_auditable(reason, base_evidence))
 
-        results = await asyncio.gather(
-            *(self.probe_version(name, pre if name == "TLSv1.2" else None) for name in PROTOCOLS)
-        )
+        # Versions run concurrently; the class scan starts at TLS 1.2 as soon as that one is
+        # known and the certificate handshake (if any) once all are: the connection cap
+        # (self.sem) keeps the target's load bounded whatever runs at once.
+        tasks = {
+            name: asyncio.ensure_future(self.probe_version(name, pre if name == "TLSv1.2" else None))
+            for name in PROTOCOLS
+        }
+        try:
+            scan, cert_ssl = await asyncio.gather(self.probe_classes(tasks), self.certificate_handshake(tasks))
+            results = [await tasks[name] for name in PROTOCOLS]
+        finally:
+            for task in tasks.values():
+                task.cancel()  # no-op for finished tasks; stops the rest if something raised
         versions = {r.name: r for r in results}
-        accepted_legacy = [v for v in LEGACY_PROTOCOLS if versions[v].verdict is True]
-        class_probes = await asyncio.gather(
-            *(self.probe_class(cls, accepted_legacy) for cls in suites.WEAK_CLASSES)
-        )
-        healthy, health_summary = await self.health_check(pre)
+        if cert_ssl is not None and cert_ssl.verdict and cert_ssl.negotiated_version in versions:
+            self._adopt_unpinned(versions[cert_ssl.negotiated_version], cert_ssl)
+        healthy, health_summary = await self.health_check(pre, pre_hello)
         base_evidence["health_check"] = health_summary
         notes: list[str] = []
         if not healthy:
@@ -634,10 +940,25 @@ class TlsProber:
                 evidence=base_evidence,
             ),
             self._versions_fact(versions, notes),
-            self._cipher_classes_fact(versions, dict(zip(suites.WEAK_CLASSES, class_probes, strict=True)), healthy),
-            self._certificate_fact(versions),
+            self._cipher_classes_fact(versions, scan, healthy),
+            self._certificate_fact(versions, cert_ssl),
         ]
         return finish(facts)
+
+    @staticmethod
+    def _adopt_unpinned(res: VersionResult, hs: SslResult) -> None:
+        """The certificate handshake completed ``res``'s version: evidence of acceptance.
+
+        It agrees with the probes in every sane case (a TLS 1.3-only server negotiates
+        1.3); if the probes had not seen that version accepted, it becomes that version's
+        full-handshake result, so the conflict shows as a disagreement instead of being lost.
+        """
+        if res.verdict is True or res.ssl is not None:
+            return
+        res.ssl = hs
+        res.method += "; an unpinned full handshake (made for the certificate) negotiated it"
+        res.finalize(trust_closes=True)
+        res.negotiated_suite = res.negotiated_suite or hs.cipher
 
     @staticmethod
     def _versions_evidence(versions: dict[str, VersionResult]) -> dict[str, Any]:
@@ -665,40 +986,49 @@ class TlsProber:
         data["notes"] = notes
         return self._fact(TLS_VERSIONS, data, evidence=self._versions_evidence(versions))
 
-    def _cipher_classes_fact(
-        self, versions: dict[str, VersionResult], probes: dict[str, list[ClassProbe]], healthy: bool
-    ) -> Fact:
+    def _cipher_classes_fact(self, versions: dict[str, VersionResult], scan: ClassScan, healthy: bool) -> Fact:
         accepted_legacy = [v for v in LEGACY_PROTOCOLS if versions[v].verdict is True]
         undetermined = [v for v in LEGACY_PROTOCOLS if versions[v].verdict is None]
+        # Only the certificate handshake (after the scan) showed these accepted: never scanned.
+        late = [v for v in accepted_legacy if v not in scan.considered and len(scan.found) < len(suites.WEAK_CLASSES)]
         limits = list(CIPHER_CLASS_LIMITS)
         if undetermined:
             limits.append(
                 f"could not determine whether {', '.join(undetermined)} is accepted; classes "
                 "not seen accepted are reported null"
             )
+        if late:
+            limits.append(
+                f"{', '.join(late)} was seen accepted only by the certificate handshake, after the class scan; "
+                "classes not seen accepted are reported null"
+            )
+            undetermined += late
         if not healthy:
             limits.append("the server stopped answering normally during the scan; hang-ups are not counted as refusals")
         ssl2 = versions["SSLv2"]
         ssl2_kinds = [
             k for ex in ssl2.raw if ssl2.verdict and ex.reply is not None for k in ex.reply.sslv2_cipher_kinds
         ]
+        outcomes = [(p, p.outcome(trust_closes=healthy)) for p in scan.probes]
         data: dict[str, Any] = {}
         examples: dict[str, list[dict[str, Any]]] = {}
         log: dict[str, list[str]] = {}
         for cls in suites.WEAK_CLASSES:
-            outcomes = [(p, p.outcome(trust_closes=healthy)) for p in probes[cls]]
-            log[cls] = [f"{p.version}: {o}: {p.exchange.summary()}" for p, o in outcomes]
-            found: list[dict[str, Any]] = []
+            lines: list[str] = []
+            unclear = False
             for p, o in outcomes:
-                if o == "accepted" and p.exchange.reply is not None:
-                    code = p.exchange.reply.cipher_suite or 0
-                    found.append(
-                        {
-                            "suite": suites.suite_name(code),
-                            "code": f"0x{code:04X}",
-                            "version": wire.version_name(p.exchange.reply.version),
-                        }
-                    )
+                if cls not in p.asked:
+                    continue
+                picked = p.picked()
+                if o == "accepted" and picked is not None and cls not in suites.suite_classes(picked):
+                    o = f"settled other classes ({suites.suite_name(picked)})"
+                elif o == "unknown" and p.split:
+                    o = "unclear, re-asked class by class"
+                elif o == "unknown":
+                    unclear = True
+                lines.append(f"{p.version}: {o}: {p.exchange.summary()} [{len(p.offered)} suites offered]")
+            log[cls] = lines
+            found: list[dict[str, Any]] = [scan.found[cls]] if cls in scan.found else []
             for kind in ssl2_kinds:
                 if cls in _SSL2_KIND_CLASSES.get(kind, frozenset()):
                     found.append(
@@ -710,45 +1040,28 @@ class TlsProber:
                     )
             if found:
                 verdict: bool | None = True
-            elif undetermined or any(o == "unknown" for _p, o in outcomes):
+            elif undetermined or unclear:
                 verdict = None
             else:
                 verdict = False
             data[cls] = verdict
             examples[cls] = found
         data["accepted_examples"] = examples
-        data["versions_probed"] = accepted_legacy + (["SSLv2"] if ssl2_kinds else [])
+        data["versions_probed"] = scan.versions + (["SSLv2"] if ssl2_kinds else [])
         if not accepted_legacy and not undetermined:
             data["method"] = "no protocol version <= TLS 1.2 is accepted, so no suite of these classes can be"
         else:
-            data["method"] = (
-                "raw ClientHello offering only the class's suites, per accepted version <= TLS 1.2 "
-                "(highest first); accepted = the ServerHello picks one of them"
-            )
+            data["method"] = CIPHER_CLASS_METHOD
         data["limits"] = limits
         return self._fact(TLS_CIPHER_CLASSES, data, evidence={"probes": log})
 
-    def _certificate_fact(self, versions: dict[str, VersionResult]) -> Fact:
-        chain: list[bytes] = []
-        source = ""
-        for name in LEGACY_PROTOCOLS:
-            res = versions[name]
-            if not res.raw_verdict:
-                continue
-            for ex in res.raw:
-                if ex.reply is not None and ex.reply.kind == "server_hello" and ex.reply.certificates:
-                    chain = list(ex.reply.certificates)
-                    source = f"Certificate message of a raw {name} handshake (chain as sent by the server)"
-                    break
-            if chain:
-                break
+    def _certificate_fact(self, versions: dict[str, VersionResult], unpinned: SslResult | None) -> Fact:
+        chain, source = self._raw_chain(versions)
         if not chain:
-            for name in ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0"):
-                res_ssl = versions[name].ssl
-                if res_ssl is not None and res_ssl.verdict and res_ssl.leaf:
-                    chain = res_ssl.chain or [res_ssl.leaf]
-                    source = f"{res_ssl.chain_source} ({name} handshake)"
-                    break
+            chain, source = self._ssl_chain(versions)
+        if not chain and unpinned is not None and unpinned.verdict and unpinned.leaf:
+            chain = unpinned.chain or [unpinned.leaf]
+            source = f"{unpinned.chain_source} ({unpinned.negotiated_version} handshake, version not pinned)"
         if not chain:
             return self._fact(
                 TLS_CERTIFICATE,
@@ -756,17 +1069,26 @@ class TlsProber:
             )
         leaf = chain[0]
         evidence: dict[str, Any] = {"chain_pem": [der_to_pem(d) for d in chain], "chain_source": source}
-        ssl_leaves = {
+        # A server with several certificates (e.g. RSA and ECDSA) shows another leaf to other
+        # handshakes; name them so a check can flag what it cannot see in full.
+        leaves = {
             sha256_hex(r.ssl.leaf) for r in versions.values() if r.ssl is not None and r.ssl.leaf is not None
         }
-        other = sorted(ssl_leaves - {sha256_hex(leaf)})
+        if unpinned is not None and unpinned.leaf is not None:
+            leaves.add(sha256_hex(unpinned.leaf))
+        for name in LEGACY_PROTOCOLS:
+            if versions[name].raw_verdict:
+                leaves.update(
+                    sha256_hex(ex.reply.certificates[0])
+                    for ex in versions[name].raw
+                    if ex.reply is not None and ex.reply.kind == "server_hello" and ex.reply.certificates
+                )
+        other = sorted(leaves - {sha256_hex(leaf)})
         try:
             data = describe_certificate(leaf, chain=chain, chain_source=source, connected_name=self.sni or self.host)
         except ValueError as exc:
             evidence["cert_sha256"] = sha256_hex(leaf)
             return self._fact(TLS_CERTIFICATE, error=f"certificate could not be parsed: {exc}", evidence=evidence)
-        # A server with several certificates (e.g. RSA and ECDSA) shows another leaf to other
-        # handshakes; name them so a check can flag what it cannot see in full.
         data["other_leaf_cert_sha256"] = other
         return self._fact(TLS_CERTIFICATE, data, evidence=evidence)
 
@@ -815,6 +1137,9 @@ __all__ = [
     "classify_class_reply",
     "classify_version_reply",
     "client_context",
+    "is_definitive_refusal",
+    "raw_decision",
+    "shared_client_context",
     "collect_tls",
     "collect_tls_sync",
 ]

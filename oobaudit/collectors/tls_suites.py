@@ -22,6 +22,7 @@ from the classification:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 # Order is the order the classes appear in facts.
 WEAK_CLASSES: tuple[str, ...] = ("NULL", "ANON", "EXPORT", "DES", "RC4", "3DES", "NO_FS", "CBC_SHA1")
@@ -388,6 +389,7 @@ def _split(name: str) -> tuple[str | None, str]:
     return kx, rest
 
 
+@cache  # pure functions of the static suite registry, asked thousands of times per sweep
 def suite_classes(code: int) -> frozenset[str]:
     """The weak classes a suite belongs to (empty for a suite in none of them)."""
     name = CIPHER_SUITES.get(code)
@@ -414,11 +416,13 @@ def suite_classes(code: int) -> frozenset[str]:
     return frozenset(found)
 
 
+@cache
 def legacy_suites() -> tuple[int, ...]:
     """Every suite usable with SSLv3 .. TLS 1.2 (everything but TLS 1.3 and 0x0000)."""
     return tuple(c for c in CIPHER_SUITES if c != 0x0000 and c not in TLS13_SUITES)
 
 
+@cache
 def class_suites(cls: str) -> tuple[int, ...]:
     """Every legacy suite in one weak class, in registry order."""
     if cls not in WEAK_CLASSES:
@@ -473,11 +477,13 @@ def chunked(codes: Iterable[int], size: int = MAX_SUITES_PER_HELLO) -> list[tupl
     return out
 
 
-def version_probe_chunks() -> list[tuple[int, ...]]:
+@cache
+def version_probe_chunks() -> tuple[tuple[int, ...], ...]:
     """Suite lists for a version probe: the common chunk first, then the rest."""
     common = tuple(dict.fromkeys(COMMON_SUITES))
-    rest = [c for c in legacy_suites() if c not in set(common)]
-    return [common[:MAX_SUITES_PER_HELLO], *chunked(list(common[MAX_SUITES_PER_HELLO:]) + rest)]
+    seen = set(common)
+    rest = [c for c in legacy_suites() if c not in seen]
+    return (common[:MAX_SUITES_PER_HELLO], *chunked(list(common[MAX_SUITES_PER_HELLO:]) + rest))
 
 
 _NOT_IN_SSL3 = ("ECDH", "GCM", "CCM", "CHACHA", "SHA256", "SHA384", "ARIA", "PSK", "SRP", "KRB5")
@@ -489,9 +495,34 @@ def sslv3_capable(code: int) -> bool:
     return bool(name) and code not in TLS13_SUITES and code != 0x0000 and not any(t in name for t in _NOT_IN_SSL3)
 
 
+@cache
 def sslv3_probe_suites() -> tuple[int, ...]:
     """Every SSLv3 suite, common ones first.  Fewer than 128, so the SSLv3 hello stays
     under 256 bytes (SSLv3 has no padding extension to step over the 256..511-byte
     ClientHello range some old middleboxes hang on)."""
     ordered = list(dict.fromkeys([*COMMON_SUITES, *legacy_suites()]))
     return tuple(c for c in ordered if sslv3_capable(c))
+
+
+@cache
+def _probe_order() -> dict[int, int]:
+    """Rank of every legacy suite: the common ones first, then registry order."""
+    return {c: i for i, c in enumerate(dict.fromkeys([*COMMON_SUITES, *legacy_suites()]))}
+
+
+@cache
+def elimination_suites(classes: frozenset[str], sslv3: bool = False) -> tuple[int, ...]:
+    """Every suite in at least one of ``classes`` (SSLv3-capable ones only with ``sslv3``), to be
+    offered at once when weak classes are probed by elimination.
+
+    Suites that settle the most of these classes come first, then common before rare: a server
+    that honours the client's order then names a suite that settles as many classes as possible,
+    and the first ClientHello most likely holds a suite the server has.  Cached: at most
+    2**8 x 2 distinct questions exist.
+    """
+    unknown = classes - set(WEAK_CLASSES)
+    if unknown:
+        raise KeyError(", ".join(sorted(unknown)))
+    rank = _probe_order()
+    members = {c for cls in classes for c in class_suites(cls) if not sslv3 or sslv3_capable(c)}
+    return tuple(sorted(members, key=lambda c: (-len(suite_classes(c) & classes), rank[c])))

@@ -20,6 +20,7 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from oobaudit.collectors.tls_suites import TLS13_SUITES, TLS_EMPTY_RENEGOTIATION_INFO_SCSV, suite_name
 
@@ -175,26 +176,12 @@ def build_client_hello(
         raise ValueError("random must be 32 bytes")
     legacy_version = min(version, TLS12)
     session_id = os.urandom(32) if version == TLS13 else b""
-    offered = list(suites)
-    if version != TLS13:
-        offered.append(TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
-    body = (
-        _u16(legacy_version)
-        + rnd
-        + _vec8(session_id)
-        + _vec16(b"".join(_u16(s) for s in offered))
-        + _vec8(b"\x00")  # compression: null only
-    )
+    offered = [*suites, TLS_EMPTY_RENEGOTIATION_INFO_SCSV] if version != TLS13 else list(suites)
+    # One struct.pack for the whole list: a scan builds dozens of hellos of ~128 suites each.
+    suite_bytes = struct.pack(f"!{len(offered)}H", *offered)
+    body = _u16(legacy_version) + rnd + _vec8(session_id) + _vec16(suite_bytes) + b"\x01\x00"  # null compression
     if version >= TLS10:
-        exts = b""
-        if server_name and sni_allowed(server_name):
-            host = server_name.encode("idna") if not server_name.isascii() else server_name.encode()
-            exts += _ext(EXT_SERVER_NAME, _vec16(_u8(0) + _vec16(host)))
-        exts += _ext(EXT_SUPPORTED_GROUPS, _vec16(b"".join(_u16(g) for g in SUPPORTED_GROUPS)))
-        exts += _ext(EXT_EC_POINT_FORMATS, _vec8(b"\x00"))
-        if version >= TLS12:
-            exts += _ext(EXT_SIGNATURE_ALGORITHMS, _vec16(b"".join(_u16(a) for a in SIGNATURE_ALGORITHMS)))
-        exts += _ext(EXT_EXTENDED_MASTER_SECRET, b"")
+        exts = _fixed_extensions(version, server_name if server_name and sni_allowed(server_name) else None)
         if version == TLS13:
             if x25519_public is None or len(x25519_public) != 32:
                 raise ValueError("a TLS 1.3 ClientHello needs a 32-byte x25519 public key")
@@ -210,6 +197,23 @@ def build_client_hello(
     handshake = _u8(1) + _u24(len(body)) + body
     record_version = SSL3 if version == SSL3 else TLS10
     return _u8(CT_HANDSHAKE) + _u16(record_version) + _u16(len(handshake)) + handshake
+
+
+@lru_cache(maxsize=256)
+def _fixed_extensions(version: int, server_name: str | None) -> bytes:
+    """The extensions that depend only on the version and the SNI name (server_name,
+    supported_groups, ec_point_formats, signature_algorithms, extended_master_secret):
+    the same for every hello a scan sends, so built once."""
+    exts = b""
+    if server_name:
+        host = server_name.encode("idna") if not server_name.isascii() else server_name.encode()
+        exts += _ext(EXT_SERVER_NAME, _vec16(_u8(0) + _vec16(host)))
+    exts += _ext(EXT_SUPPORTED_GROUPS, _vec16(b"".join(_u16(g) for g in SUPPORTED_GROUPS)))
+    exts += _ext(EXT_EC_POINT_FORMATS, _vec8(b"\x00"))
+    if version >= TLS12:
+        exts += _ext(EXT_SIGNATURE_ALGORITHMS, _vec16(b"".join(_u16(a) for a in SIGNATURE_ALGORITHMS)))
+    exts += _ext(EXT_EXTENDED_MASTER_SECRET, b"")
+    return exts
 
 
 def build_tls13_client_hello(server_name: str | None, x25519_public: bytes) -> bytes:

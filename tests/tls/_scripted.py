@@ -36,6 +36,9 @@ class ScriptedServer:
     ssl2_kinds: list[int] = field(default_factory=list)  # SSLv2 cipher kinds served (empty: no SSLv2)
     # Simulate a BMC that rate-limits / wedges: after this many connections, hang up at once.
     hang_up_after: int | None = None
+    # Simulate a stack with a bug: a hello offering any of these suites gets a reply that is
+    # not TLS at all (neither a ServerHello nor a clean refusal).
+    garbage_if_offered: frozenset[int] = frozenset()
     seen: list[str] = field(default_factory=list)
     sni_seen: list[str] = field(default_factory=list)
     active: int = 0
@@ -107,6 +110,9 @@ class ScriptedServer:
                 self.sni_seen.extend(n.servername.decode() for n in ext.servernames)
         client_max = hello.version
         offered = list(hello.ciphers or [])
+        if self.garbage_if_offered & set(offered):
+            self.seen.append(f"0x{client_max:04x}: garbage")
+            return b"HTTP/1.1 400 Bad Request\r\n\r\n"
         usable = [v for v in self.versions if v <= client_max]
         if not usable:
             self.seen.append(f"0x{client_max:04x}: protocol_version")

@@ -258,3 +258,24 @@ def test_ipv6_loopback_server(workdir: Path, certs: dict[str, CertKey]) -> None:
     v = facts["tls.versions"].data
     assert (v["TLSv1.1"], v["TLSv1.2"], v["TLSv1.3"]) == (False, True, True)
     assert facts["tls.certificate"].data["address_matches_san"] is True  # SAN IP ::1
+
+
+# Connections per scan, measured against OpenSSL 3.0's s_server, which refuses with clean
+# alerts: every version is settled by raw hellos alone, the weak classes by elimination
+# (2 hellos per accepted version when none is accepted).  One probe per class and a full
+# handshake per version cost 11-27 here.
+CONNECTION_BUDGET = {"modern": 9, "legacy": 12, "tls10_static": 9, "tls13_ec": 8}
+
+
+@pytest.mark.parametrize("srv", list(SERVERS))
+def test_connection_budget_and_no_needless_full_handshake(collected: dict[str, dict[str, Fact]], srv: str) -> None:
+    facts = collected[srv]
+    assert facts["tls.versions"].evidence["connections"] <= CONNECTION_BUDGET[srv]
+    probes = facts["tls.versions"].evidence["probes"]
+    assert [v for v in PROTOCOLS if "ssl" in probes[v]] == []
+    for v in ("TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
+        assert facts["tls.versions"].data["method"][v].startswith(
+            ("raw ClientHello answered by a ServerHello", "raw ClientHello refused definitively")
+        )
+    # the only full handshake: the TLS 1.3-only server's (encrypted) certificate
+    assert ("version not pinned" in facts["tls.certificate"].data["chain_source"]) == (srv == "tls13_ec")

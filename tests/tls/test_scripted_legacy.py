@@ -45,9 +45,16 @@ def test_sslv3_and_tls10_with_only_suites_local_openssl_lacks(certs: dict[str, C
     assert {v: versions[v] for v in ("SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")} == {
         "SSLv2": False, "SSLv3": True, "TLSv1.0": True, "TLSv1.1": False, "TLSv1.2": False, "TLSv1.3": False,
     }
-    # The full handshake cannot agree on TLS 1.0 (local OpenSSL offers no 3DES/RC4/EXPORT);
-    # the raw ServerHello shows the server accepts it.  The conflict is recorded, not hidden.
-    assert versions["disagreements"] == ["TLSv1.0"]
+    # The raw ServerHello proves TLS 1.0 (with suites the local OpenSSL no longer has), and
+    # every other answer was a ServerHello of a lower version: no full handshake was needed
+    # (one pinned to TLS 1.0 could not even have agreed: no 3DES/RC4/EXPORT locally).
+    assert versions["disagreements"] == []
+    assert "proof of acceptance" in versions["method"]["TLSv1.0"]
+    for v in ("TLSv1.1", "TLSv1.2"):
+        assert versions["method"][v] == "raw ClientHello refused definitively (TLSv1.0 ServerHello)", v
+    # the TLS 1.3 hello offers only TLS 1.3 suites: a TLS 1.0 stack finds none it shares
+    assert versions["method"]["TLSv1.3"] == "raw ClientHello refused definitively (handshake_failure alert)"
+    assert not any("ssl" in p for p in facts["tls.versions"].evidence["probes"].values())
     assert versions["negotiated"]["TLSv1.0"] == "TLS_RSA_WITH_3DES_EDE_CBC_SHA"
 
     classes = facts["tls.cipher_classes"].data

@@ -27,6 +27,8 @@ from .identity import Identity
 from .net import bind_tcp
 from .profiles import Profile
 from .redfish_app import RedfishService
+from .tls_alerts import HANGUP_ATTR
+from .tls_alerts import install as install_tls_alerts
 
 if TYPE_CHECKING:
     from .listeners import Listener
@@ -177,6 +179,7 @@ class MockBMC:
             if self.profile.faults.hang_accept:
                 await self._serve_black_hole("https", https_port)
             else:
+                install_tls_alerts()  # refusals end with OpenSSL's alert, as on a real BMC
                 ctx = self.certificate.ssl_context()
                 _apply_tls_settings(ctx, self.profile)
                 if self.profile.faults.tls_handshake_fail:
@@ -268,6 +271,8 @@ def _apply_tls_settings(ctx: ssl.SSLContext, profile: Profile) -> None:
         ctx.minimum_version = getattr(ssl.TLSVersion, _TLS_VERSIONS[spec.min_version])
         if spec.max_version:
             ctx.maximum_version = getattr(ssl.TLSVersion, _TLS_VERSIONS[spec.max_version])
+    if spec.refusal == "hangup":
+        setattr(ctx, HANGUP_ATTR, True)
     if spec.ciphers:
         ctx.set_ciphers(spec.ciphers)
     elif spec.min_version in ("1.0", "1.1") or weak_cert:

@@ -293,6 +293,9 @@ class TlsSpec(_Model):
     min_version: Literal["1.0", "1.1", "1.2", "1.3"] = "1.2"
     max_version: Literal["1.0", "1.1", "1.2", "1.3"] | None = None
     ciphers: str | None = None
+    #: how a refused handshake ends: ``alert`` (then close, as OpenSSL-based BMCs do) or a bare
+    #: ``hangup`` (old embedded stacks); see mock_bmc/tls_alerts.py
+    refusal: Literal["alert", "hangup"] = "alert"
 
 
 class SshHostKeySpec(_Model):

@@ -173,6 +173,10 @@ def _when(text: object) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+#: How many other BMCs an OOB-TLS-004 finding names (the evidence keeps the total count).
+SHARED_KEY_NAMES = 20
+
+
 @check(
     id="OOB-TLS-004",
     title="No certificate key is shared by two BMCs",
@@ -189,6 +193,8 @@ def _when(text: object) -> datetime | None:
     needs=(TLS_CERTIFICATE,),
     scope="fleet",
 )
+
+
 def tls_004(fleet: list[TargetFacts], policy: Policy, emit: Emit) -> None:
     by_spki: dict[str, list[str]] = defaultdict(list)
     for tf in fleet:
@@ -196,12 +202,19 @@ def tls_004(fleet: list[TargetFacts], policy: Policy, emit: Emit) -> None:
         if fact is not None and fact.ok and fact.data.get("spki_sha256"):
             by_spki[fact.data["spki_sha256"]].append(tf.target)
     for spki, targets in sorted(by_spki.items()):
-        for t in sorted(targets):
+        targets.sort()
+        # Name at most SHARED_KEY_NAMES others: a fleet that shares one key (a vendor default) would
+        # otherwise write N findings of N names each - quadratic in the size of the fleet.
+        named = targets[: SHARED_KEY_NAMES + 1]
+        for t in targets:
             subject = f"spki:{spki[:16]}"
             if len(targets) > 1:
-                others = ", ".join(o for o in sorted(targets) if o != t)
+                others = [o for o in named if o != t][:SHARED_KEY_NAMES]
+                more = len(targets) - 1 - len(others)
+                listed = ", ".join(others) + (f" and {more:,} more" if more else "")
                 emit.failed(subject, f"the same public key (SPKI SHA-256 {spki[:16]}…) is served by {t} and "
-                            f"{others}", evidence={"spki_sha256": spki, "targets": sorted(targets)}, target=t)
+                            f"{listed}", evidence={"spki_sha256": spki, "targets": named, "count": len(targets)},
+                            target=t)
             else:
                 emit.passed(subject, "public key not seen on any other BMC of this sweep",
                             evidence={"spki_sha256": spki}, target=t)

@@ -93,7 +93,9 @@ class RedfishOptions:
     timeout: float = 10.0  # per request
     max_resources: int = 600
     max_members: int = 256
-    connections_per_target: int = 2  # BMCs are small machines; never hammer one
+    # One request at a time per BMC: BMCs are small machines, and one kept-alive TLS connection costs
+    # the auditor one handshake per target (the sweep gets its parallelism from many targets at once).
+    connections_per_target: int = 1
     expand: bool = True  # read collections with $expand where the service root advertises it
     needs: frozenset[str] | None = None  # fact kinds some check needs; None = everything
     credentials: CredentialOptions = field(default_factory=CredentialOptions)

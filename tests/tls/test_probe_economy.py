@@ -191,11 +191,12 @@ def test_unclear_reply_leaves_only_that_class_null(certs: dict[str, CertKey]) ->
     assert any("re-asked class by class" in line for line in log["ANON"]), log["ANON"]
 
 
-def test_hardened_mock_bmc_that_hangs_up_on_refusals(run: Runner) -> None:
-    """The mock BMC (aiohttp) hangs up instead of sending alerts: hang-ups are not definitive,
-    so TLS 1.0 and 1.1 get the pinned full handshake, and nothing else does.  Budget: 15."""
+def _scan_hardened_mock(run: Runner, refusal: str) -> dict[str, Fact]:
     fleet_mod = pytest.importorskip("mock_bmc.fleet")
-    spec = fleet_mod.FleetSpec(groups=(fleet_mod.GroupSpec("hardened", 1),))
+    from mock_bmc.profiles import load_profile
+
+    profile = load_profile("hardened").derive(f"hardened-{refusal}", tls={"refusal": refusal})
+    spec = fleet_mod.FleetSpec(groups=(fleet_mod.GroupSpec(profile, 1),))
     with fleet_mod.run_fleet_in_thread(spec) as fleet:
         bmc = fleet.bmcs[0]
         facts = _by_kind(run(collect_tls(bmc.host, bmc.ports["https"], timeout=5.0)))
@@ -204,9 +205,26 @@ def test_hardened_mock_bmc_that_hangs_up_on_refusals(run: Runner) -> None:
         "SSLv2": False, "SSLv3": False, "TLSv1.0": False, "TLSv1.1": False, "TLSv1.2": True, "TLSv1.3": True,
     }
     assert {c: facts["tls.cipher_classes"].data[c] for c in suites.WEAK_CLASSES} == NO_WEAK
-    assert _escalated(facts) == ["TLSv1.0", "TLSv1.1"]
-    assert "not conclusive (hang-up" in versions["method"]["TLSv1.0"]
     assert facts["tls.connectivity"].data["healthy_after_scan"] is True
+    return facts
+
+
+def test_hardened_mock_bmc_refusing_with_alerts_needs_no_full_handshake(run: Runner) -> None:
+    """The mock BMC sends OpenSSL's protocol_version alert, as real BMCs do: every verdict is
+    settled by raw hellos.  Budget: 9 connections."""
+    facts = _scan_hardened_mock(run, "alert")
+    assert _escalated(facts) == []
+    assert facts["tls.versions"].data["method"]["TLSv1.0"] == \
+        "raw ClientHello refused definitively (protocol_version alert)"
+    assert facts["tls.versions"].evidence["connections"] <= 9
+
+
+def test_hardened_mock_bmc_that_hangs_up_on_refusals(run: Runner) -> None:
+    """``tls: {refusal: hangup}``: hang-ups are not definitive, so TLS 1.0 and 1.1 get the pinned
+    full handshake, and nothing else does.  Budget: 15."""
+    facts = _scan_hardened_mock(run, "hangup")
+    assert _escalated(facts) == ["TLSv1.0", "TLSv1.1"]
+    assert "not conclusive (hang-up" in facts["tls.versions"].data["method"]["TLSv1.0"]
     assert facts["tls.versions"].evidence["connections"] <= 15
 
 

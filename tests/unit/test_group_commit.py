@@ -106,3 +106,19 @@ def test_write_targets_is_one_transaction_per_call(tmp_path: Path, n: int) -> No
     store.write_targets([_write(sid, ids[x], ev, x) for x in names])
     assert _count(store, FactRow, sid) == 3 * n
     assert _count(store, FindingRow, sid) == n
+
+
+def test_odd_json_values_from_a_bmc_are_stored_not_fatal(tmp_path: Path) -> None:
+    """A lying BMC's document may hold integers beyond 64 bits or non-string keys; the fast
+    serialiser refuses the first, the store must still write the target."""
+    store = Store(f"sqlite:///{tmp_path / 'g.db'}")
+    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[_T("a")], options={},
+                                 tool_version="t")
+    ev = store.begin_evaluation(sid)
+    w = _write(sid, ids["a"], ev, "a")
+    odd = Fact(kind="redfish.system", subject="odd", collector="test", data={"MemoryBytes": 2**80, "nested": {1: "x"}})
+    store.write_targets([TargetWrite(w.sweep_id, w.target_id, w.evaluation_id, w.status, w.error, w.started_at,
+                                     [odd], w.findings)])
+    with store.Session() as s:
+        data = s.scalar(select(FactRow.data).where(FactRow.sweep_id == sid, FactRow.subject == "odd"))
+    assert data == {"MemoryBytes": 2**80, "nested": {"1": "x"}}

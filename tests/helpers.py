@@ -45,3 +45,14 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port}")
+
+
+class FakeTarget:
+    """The inventory-target attributes the store reads in ``begin_sweep``, for store-level tests."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.address, self.site, self.rack, self.platform = name, "192.0.2.1", "s", "r", "generic"
+        self.credentials = None
+
+    def inventory_meta(self) -> dict:
+        return {}

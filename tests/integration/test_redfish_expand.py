@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,10 +27,8 @@ from oobaudit.engine import Sweep, SweepOptions
 from oobaudit.inventory import Target, load_inventory
 from oobaudit.store import Store
 
-from ..helpers import free_port, self_signed, wait_port
 from ..mock_bmc.helpers import basic, fetch
 
-MOCKUP = Path(__file__).resolve().parents[3] / "shared" / "redfish-mockups" / "public-rackmount1"
 QUERY = "$expand=.($levels=1)"
 
 
@@ -203,19 +199,11 @@ def test_sweep_same_verdicts_fewer_requests(lab: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def sushy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    exe = shutil.which("sushy-static")
-    if exe is None or not MOCKUP.is_dir():
-        pytest.skip("sushy-static (PyPI sushy-tools) or ../shared/redfish-mockups missing")
+def sushy(sushy_static_port: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An inventory naming the session's sushy-static server."""
     d = tmp_path_factory.mktemp("sushy-expand")
-    cert, key = self_signed(d)
-    port = free_port()
-    proc = subprocess.Popen([exe, "-m", str(MOCKUP), "-i", "127.0.0.1", "-p", str(port), "-c", str(cert),
-                             "-k", str(key)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(port, proc)
-        inv = d / "inv.yaml"
-        inv.write_text(f"""\
+    inv = d / "inv.yaml"
+    inv.write_text(f"""\
 version: 1
 defaults:
   credentials: {{username: admin, password: env:SUSHY_EXPAND_PASS}}
@@ -224,12 +212,9 @@ sites:
     racks:
       - name: mockup
         hosts:
-          - {{name: rackmount1, address: 127.0.0.1, ports: {{https: {port}}}}}
+          - {{name: rackmount1, address: 127.0.0.1, ports: {{https: {sushy_static_port}}}}}
 """)
-        yield inv
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return inv
 
 
 def test_static_mockup_server_that_advertises_expand_loses_nothing(sushy: Path,

@@ -4,7 +4,6 @@ third-party server (sushy-static from sushy-tools), over HTTPS on loopback."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,25 +18,15 @@ from oobaudit.engine import Sweep, SweepOptions
 from oobaudit.inventory import load_inventory
 from oobaudit.store import Store
 
-from ..helpers import free_port, self_signed, wait_port
-
-MOCKUP = Path(__file__).resolve().parents[3] / "shared" / "redfish-mockups" / "public-rackmount1"
+from ..helpers import free_port
 
 
 @pytest.fixture(scope="module")
-def sushy(tmp_path_factory):
-    exe = shutil.which("sushy-static")
-    if exe is None or not MOCKUP.is_dir():
-        pytest.skip("sushy-static (PyPI sushy-tools) or ../shared/redfish-mockups missing")
+def sushy(sushy_static_port: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An inventory naming the session's sushy-static server."""
     d = tmp_path_factory.mktemp("sushy")
-    cert, key = self_signed(d)
-    port = free_port()
-    proc = subprocess.Popen([exe, "-m", str(MOCKUP), "-i", "127.0.0.1", "-p", str(port), "-c", str(cert),
-                             "-k", str(key)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(port, proc)
-        inv = d / "inv.yaml"
-        inv.write_text(f"""\
+    inv = d / "inv.yaml"
+    inv.write_text(f"""\
 version: 1
 defaults:
   credentials: {{username: admin, password: env:SUSHY_TEST_PASS}}
@@ -46,12 +35,9 @@ sites:
     racks:
       - name: mockup
         hosts:
-          - {{name: rackmount1, address: 127.0.0.1, ports: {{https: {port}, http: {free_port()}}}}}
+          - {{name: rackmount1, address: 127.0.0.1, ports: {{https: {sushy_static_port}, http: {free_port()}}}}}
 """)
-        yield inv
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return inv
 
 
 def test_crawl_records_every_linked_resource_and_ignores_member_count(sushy, monkeypatch):

@@ -13,19 +13,13 @@ from oobaudit.facts import Fact
 from oobaudit.store import Store
 from oobaudit.store.models import EvaluationRow, FactRow, FindingRow, SweepRow, TargetRow
 
-
-class _T:
-    def __init__(self, name: str) -> None:
-        self.name, self.address, self.site, self.rack, self.platform = name, "192.0.2.1", "s", "r", "generic"
-        self.credentials = None
-
-    def inventory_meta(self) -> dict:
-        return {}
+from ..helpers import FakeTarget
 
 
 def _sweep(store: Store, inventory: str, age_days: float, campaign: str | None = None) -> str:
-    sid, ids = store.begin_sweep(inventory_path=inventory, inventory_sha256="", targets=[_T("h1"), _T("h2")],
-                                 options={}, tool_version="t", campaign=campaign)
+    sid, ids = store.begin_sweep(inventory_path=inventory, inventory_sha256="",
+                                 targets=[FakeTarget("h1"), FakeTarget("h2")], options={}, tool_version="t",
+                                 campaign=campaign)
     ev = store.begin_evaluation(sid)
     for name, tid in ids.items():
         store.write_target(sid, tid, ev, status="audited", error=None, started_at=datetime.now(UTC),

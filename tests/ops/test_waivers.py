@@ -13,6 +13,8 @@ from oobaudit.store import Store
 from oobaudit.waivers import WAIVER_EXPIRED, apply_to_evaluation, apply_waivers, load_waivers
 from oobaudit.yamlsrc import SourceError
 
+from ..helpers import FakeTarget
+
 TODAY = date(2026, 6, 15)
 
 
@@ -128,18 +130,9 @@ def test_first_matching_waiver_wins(tmp_path):
     assert out[0].evidence["waiver"]["owner"] == "bob"
 
 
-class _T:
-    def __init__(self, name: str) -> None:
-        self.name, self.address, self.site, self.rack, self.platform = name, "192.0.2.1", "s", "r", "generic"
-        self.credentials = None
-
-    def inventory_meta(self) -> dict:
-        return {}
-
-
 def test_apply_to_evaluation_updates_the_store_in_one_go(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'w.db'}")
-    sid, ids = store.begin_sweep(inventory_path="i.yaml", inventory_sha256="", targets=[_T("rack-b-01")],
+    sid, ids = store.begin_sweep(inventory_path="i.yaml", inventory_sha256="", targets=[FakeTarget("rack-b-01")],
                                  options={}, tool_version="t")
     ev = store.begin_evaluation(sid)
     store.write_findings(sid, ev, [f(), f(check="OOB-SVC-001")], ids)

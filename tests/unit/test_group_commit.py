@@ -16,14 +16,7 @@ from oobaudit.store import Store, TargetWrite
 from oobaudit.store.group import GroupCommit
 from oobaudit.store.models import FactRow, FindingRow, TargetRow
 
-
-class _T:
-    def __init__(self, name: str) -> None:
-        self.name, self.address, self.site, self.rack, self.platform = name, "192.0.2.1", "s", "r", "generic"
-        self.credentials = None
-
-    def inventory_meta(self) -> dict:
-        return {}
+from ..helpers import FakeTarget
 
 
 def _write(sid: str, tid: int, ev: int, name: str) -> TargetWrite:
@@ -41,7 +34,7 @@ def _count(store: Store, model, sid: str) -> int:
 def test_concurrent_targets_share_commits_and_all_land(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     names = [f"h{i}" for i in range(60)]
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[_T(n) for n in names],
+    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget(n) for n in names],
                                  options={}, tool_version="t")
     ev = store.begin_evaluation(sid)
     writer = GroupCommit(store, max_batch=16)
@@ -61,7 +54,7 @@ def test_concurrent_targets_share_commits_and_all_land(tmp_path: Path) -> None:
 
 def test_a_failed_batch_fails_every_waiter_and_writes_nothing_of_it(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[_T("a"), _T("b")],
+    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget("a"), FakeTarget("b")],
                                  options={}, tool_version="t")
     ev = store.begin_evaluation(sid)
     writer = GroupCommit(store)
@@ -80,7 +73,7 @@ def test_a_failed_batch_fails_every_waiter_and_writes_nothing_of_it(tmp_path: Pa
 
 def test_drain_waits_for_targets_already_handed_over(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[_T("a"), _T("b")],
+    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget("a"), FakeTarget("b")],
                                  options={}, tool_version="t")
     ev = store.begin_evaluation(sid)
     writer = GroupCommit(store)
@@ -100,7 +93,7 @@ def test_drain_waits_for_targets_already_handed_over(tmp_path: Path) -> None:
 def test_write_targets_is_one_transaction_per_call(tmp_path: Path, n: int) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     names = [f"h{i}" for i in range(n)]
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[_T(x) for x in names],
+    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget(x) for x in names],
                                  options={}, tool_version="t")
     ev = store.begin_evaluation(sid)
     store.write_targets([_write(sid, ids[x], ev, x) for x in names])
@@ -112,7 +105,7 @@ def test_odd_json_values_from_a_bmc_are_stored_not_fatal(tmp_path: Path) -> None
     """A lying BMC's document may hold integers beyond 64 bits or non-string keys; the fast
     serialiser refuses the first, the store must still write the target."""
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[_T("a")], options={},
+    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget("a")], options={},
                                  tool_version="t")
     ev = store.begin_evaluation(sid)
     w = _write(sid, ids["a"], ev, "a")

@@ -11,6 +11,8 @@ be probed, 4 bad input, 130 interrupted) plus:
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -79,6 +81,21 @@ def _open_prober(opts, avoid_ports=()):
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+@contextmanager
+def _probe_errors(interrupted: str) -> Iterator[None]:
+    """Ctrl-C and socket errors during a probe run become a message and the documented exit code."""
+    from .cli import EXIT_INTERRUPTED, EXIT_UNAUDITED, err
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        err.print(f"[yellow]interrupted: {interrupted}[/]")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] probing failed: {exc}", highlight=False)
+        raise typer.Exit(EXIT_UNAUDITED) from None
+
+
 def _finish(result, store, out_dir: Path | None, fmts: tuple[str, ...], fail_on, quiet: bool, title: str) -> None:
     from .cli import exit_code, one_line, out, summary_table
     from .collectors.reach_sweep import findings_lines
@@ -124,7 +141,7 @@ def reach(
     TCP SYN to the BMC ports, an ASF presence ping to 623/udp, an SNMP get to 161/udp and an
     ICMP echo per BMC; OOB-NET-001 (non-management vantage: everything dark) or OOB-NET-002
     (management vantage: the BMC answers).  Needs root or CAP_NET_RAW (exit 5 otherwise)."""
-    from .cli import EXIT_INTERRUPTED, EXIT_UNAUDITED, _bad_input, _open_store, _severity, err, load_baseline
+    from .cli import _bad_input, _open_store, _severity, load_baseline
     from .collectors.reach import ProbeOptions
 
     sev = _severity(fail_on)
@@ -145,14 +162,8 @@ def reach(
 
         store = _open_store(db)
         vbs = tuple(load_baseline(b, trusted_keys, store, allow_unsigned=allow_unsigned) for b in baseline or [])
-        try:
+        with _probe_errors("the sweep is marked interrupted; finished targets are kept"):
             result = run_reach(store, prober, ReachRun(inv, vp, tcp_ports, iface, vbs))
-        except KeyboardInterrupt:
-            err.print("[yellow]interrupted: the sweep is marked interrupted; finished targets are kept[/]")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        except OSError as exc:
-            err.print(f"[bold red]error:[/] probing failed: {exc}", highlight=False)
-            raise typer.Exit(EXIT_UNAUDITED) from None
     finally:
         prober.close()
     _finish(result, store, out_dir, fmts, sev, quiet, f"oobaudit reach from {vp.name} (zone {vp.zone})")
@@ -182,7 +193,7 @@ def discover(
     OOB-NET-003 FAILs every address answering like a BMC (ASF pong; with --tcp also an open
     443/623) that is not an inventory BMC.  More than 65,536 addresses need --force.  Needs
     root or CAP_NET_RAW (exit 5 otherwise)."""
-    from .cli import EXIT_INTERRUPTED, EXIT_UNAUDITED, _bad_input, _open_store, _severity, err
+    from .cli import _bad_input, _open_store, _severity
     from .collectors.reach import ProbeOptions
     from .collectors.reach_wire import DISCOVERY_MAX_ADDRESSES, count_addresses
 
@@ -216,14 +227,8 @@ def discover(
         from .collectors.reach_sweep import DiscoverRun, run_discover
 
         store = _open_store(db)
-        try:
+        with _probe_errors("the discovery sweep is marked interrupted"):
             result = run_discover(store, prober, DiscoverRun(inv, nets, tcp, iface, vantage))
-        except KeyboardInterrupt:
-            err.print("[yellow]interrupted: the discovery sweep is marked interrupted[/]")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        except OSError as exc:
-            err.print(f"[bold red]error:[/] probing failed: {exc}", highlight=False)
-            raise typer.Exit(EXIT_UNAUDITED) from None
     finally:
         prober.close()
     _finish(result, store, out_dir, fmts, sev, quiet, "oobaudit discover")

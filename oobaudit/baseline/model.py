@@ -79,21 +79,6 @@ __all__ = [
 #: Largest baseline file accepted (before any parsing or crypto): bounds the "endless data" attack.
 MAX_BASELINE_BYTES = 1024 * 1024
 
-COMPONENT_CLASSES = (
-    "bmc",
-    "bios",
-    "gpu-vbios",
-    "gsp",
-    "erot",
-    "nvswitch",
-    "cpld",
-    "nic",
-    "fpga",
-    "inforom",
-    "pcie-switch",
-    "retimer",
-    "other",
-)
 ComponentClass = Literal[
     "bmc",
     "bios",
@@ -109,6 +94,7 @@ ComponentClass = Literal[
     "retimer",
     "other",
 ]
+COMPONENT_CLASSES: tuple[str, ...] = get_args(ComponentClass)
 
 #: Standard Redfish roles, least to most privileged.  OEM roles are not ranked
 #: (:func:`role_within` returns ``None`` for them: the check must report "could not decide").

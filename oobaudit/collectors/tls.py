@@ -3,7 +3,8 @@
 Facts (collector ``"tls"``, subject ``host:port``; ``[v6]:port`` for IPv6):
 
 ``tls.connectivity``
-    ok: ``{"reachable": true, "speaks_tls": true, "preflight": str, "healthy_after_scan": bool}``;
+    ok: ``{"reachable": true, "speaks_tls": true, "preflight": str, "healthy_after_scan": bool|null}``
+    (null: not re-checked, because no verdict rests on a hang-up);
     error: why the port could not be audited at all (name not resolvable, TCP
     refused / timed out, TCP accepted but no reply, not TLS, or no TLS/SSL version
     accepted at all).  When it is an error, the three facts below are error facts
@@ -95,7 +96,7 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -511,6 +512,13 @@ async def _await_close(transport: asyncio.BaseTransport, lost: asyncio.Future[No
                 await lost
 
 
+def _rests_on_hangups(versions: Collection[VersionResult], scan: ClassScan) -> bool:
+    """Does any verdict depend on reading a bare close (or a silent handshake failure) as a refusal?"""
+    exchanges = [ex for r in versions for ex in r.raw] + [p.exchange for p in scan.probes]
+    return (any(ex.closed_without_answer for ex in exchanges)
+            or any(r.ssl is not None and r.ssl.by_close for r in versions))
+
+
 class TlsProber:
     """All probes of one ``host:port``, sharing one connection budget."""
 
@@ -802,7 +810,9 @@ class TlsProber:
 
         A BMC that rate-limits or crashes mid-scan starts hanging up on everything;
         then a hang-up is no evidence of refusal, and verdicts resting on one are
-        withdrawn (null).  The preflight's own bytes are sent again (a raw hello is never
+        withdrawn (null).  Only made when some verdict rests on a hang-up: an alert is an
+        answer whatever happens later, so a server that refused everything with alerts is
+        spared the extra connection.  The preflight's own bytes are sent again (a raw hello is never
         completed, so repeating its random is harmless).
         """
         again = await self.raw_exchange(hello)
@@ -914,7 +924,13 @@ class TlsProber:
         versions = {r.name: r for r in results}
         if cert_ssl is not None and cert_ssl.verdict and cert_ssl.negotiated_version in versions:
             self._adopt_unpinned(versions[cert_ssl.negotiated_version], cert_ssl)
-        healthy, health_summary = await self.health_check(pre, pre_hello)
+        healthy_after: bool | None = None
+        if _rests_on_hangups(versions.values(), scan):
+            healthy_after, health_summary = await self.health_check(pre, pre_hello)
+        else:
+            health_summary = ("not repeated: every refusal was explicit (an alert), so no verdict rests on "
+                              "a hang-up")
+        healthy = healthy_after is not False
         base_evidence["health_check"] = health_summary
         notes: list[str] = []
         if not healthy:
@@ -936,7 +952,8 @@ class TlsProber:
         facts = [
             self._fact(
                 TLS_CONNECTIVITY,
-                {"reachable": True, "speaks_tls": True, "preflight": pre.summary(), "healthy_after_scan": healthy},
+                {"reachable": True, "speaks_tls": True, "preflight": pre.summary(),
+                 "healthy_after_scan": healthy_after},
                 evidence=base_evidence,
             ),
             self._versions_fact(versions, notes),

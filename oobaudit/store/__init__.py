@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
@@ -136,27 +136,28 @@ class Store:
         statements, not the ORM: a 10,000-BMC sweep writes a million rows, and ORM bulk inserts
         cost several times the CPU of a plain executemany.
         """
-        targets, facts_t, findings_t = TargetRow.__table__, FactRow.__table__, FindingRow.__table__
         fact_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
+        finished = utcnow()
+        status_rows = [{"b_id": w.target_id, "b_sweep": w.sweep_id, "status": w.status, "error": w.error,
+                        "started_at": w.started_at, "finished_at": finished} for w in batch]
         for w in batch:
             fact_rows.extend({"sweep_id": w.sweep_id, "target_id": w.target_id, "collector": f.collector,
                               "kind": f.kind, "subject": f.subject, "data": f.data, "evidence": f.evidence,
                               "error": f.error, "collected_at": f.collected_at} for f in w.facts)
             finding_rows.extend(_finding_dict(w.sweep_id, w.evaluation_id, w.target_id, f) for f in w.findings)
-        finished = utcnow()
         with self.engine.begin() as conn:
-            for w in batch:
-                done = conn.execute(update(targets).where(targets.c.id == w.target_id,
-                                                          targets.c.sweep_id == w.sweep_id)
-                                    .values(status=w.status, error=w.error, started_at=w.started_at,
-                                            finished_at=finished))
-                if done.rowcount != 1:
-                    raise KeyError(f"target {w.target_id} is not part of sweep {w.sweep_id}")
+            if len(status_rows) == 1 or not self.engine.dialect.supports_sane_multi_rowcount:
+                updated = sum(conn.execute(_TARGET_DONE, [row]).rowcount for row in status_rows)
+            else:
+                updated = conn.execute(_TARGET_DONE, status_rows).rowcount
+            if updated != len(status_rows):
+                ids = ", ".join(str(w.target_id) for w in batch)
+                raise KeyError(f"targets {ids}: not all part of their sweep (rolled back)")
             if fact_rows:
-                conn.execute(insert(facts_t), fact_rows)
+                conn.execute(_INSERT_FACTS, fact_rows)
             if finding_rows:
-                conn.execute(insert(findings_t), finding_rows)
+                conn.execute(_INSERT_FINDINGS, finding_rows)
 
     def write_findings(self, sweep_id: str, evaluation_id: int, findings: Iterable[Finding],
                        target_ids: dict[str, int]) -> None:
@@ -394,6 +395,16 @@ def migrate(engine: Engine) -> None:
             if attempt == 4:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+_TARGETS = TargetRow.__table__
+#: Statements of the write path, built once: a sweep runs them for every batch of targets.
+_TARGET_DONE = (update(_TARGETS)
+                .where(_TARGETS.c.id == bindparam("b_id"), _TARGETS.c.sweep_id == bindparam("b_sweep"))
+                .values(status=bindparam("status"), error=bindparam("error"), started_at=bindparam("started_at"),
+                        finished_at=bindparam("finished_at")))
+_INSERT_FACTS = insert(FactRow.__table__)
+_INSERT_FINDINGS = insert(FindingRow.__table__)
 
 
 def _finding_dict(sweep_id: str, evaluation_id: int, target_id: int | None, f: Finding) -> dict[str, Any]:

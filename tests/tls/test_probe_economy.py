@@ -205,24 +205,29 @@ def _scan_hardened_mock(run: Runner, refusal: str) -> dict[str, Fact]:
         "SSLv2": False, "SSLv3": False, "TLSv1.0": False, "TLSv1.1": False, "TLSv1.2": True, "TLSv1.3": True,
     }
     assert {c: facts["tls.cipher_classes"].data[c] for c in suites.WEAK_CLASSES} == NO_WEAK
-    assert facts["tls.connectivity"].data["healthy_after_scan"] is True
     return facts
 
 
 def test_hardened_mock_bmc_refusing_with_alerts_needs_no_full_handshake(run: Runner) -> None:
     """The mock BMC sends OpenSSL's protocol_version alert, as real BMCs do: every verdict is
-    settled by raw hellos.  Budget: 9 connections."""
+    settled by raw hellos.  Budget: 8 connections."""
     facts = _scan_hardened_mock(run, "alert")
     assert _escalated(facts) == []
     assert facts["tls.versions"].data["method"]["TLSv1.0"] == \
         "raw ClientHello refused definitively (protocol_version alert)"
-    assert facts["tls.versions"].evidence["connections"] <= 9
+    # no verdict rests on a hang-up, so the preflight hello is not repeated at the end
+    assert facts["tls.connectivity"].data["healthy_after_scan"] is None
+    assert facts["tls.connectivity"].evidence["health_check"].startswith("not repeated")
+    assert facts["tls.versions"].evidence["connections"] <= 8
 
 
 def test_hardened_mock_bmc_that_hangs_up_on_refusals(run: Runner) -> None:
     """``tls: {refusal: hangup}``: hang-ups are not definitive, so TLS 1.0 and 1.1 get the pinned
     full handshake, and nothing else does.  Budget: 15."""
     facts = _scan_hardened_mock(run, "hangup")
+    # verdicts rest on hang-ups: the preflight hello is repeated, and the server still answers
+    assert facts["tls.connectivity"].data["healthy_after_scan"] is True
+    assert facts["tls.connectivity"].evidence["health_check"].startswith("ServerHello")
     assert _escalated(facts) == ["TLSv1.0", "TLSv1.1"]
     assert "not conclusive (hang-up" in facts["tls.versions"].data["method"]["TLSv1.0"]
     assert facts["tls.versions"].evidence["connections"] <= 15
@@ -265,5 +270,6 @@ def test_misparsed_raw_hello_gets_the_full_handshake_cross_check(
     # the versions the stack parses fine need no full handshake
     assert _escalated(facts) == ["TLSv1.0"]
     assert versions["TLSv1.1"] is True and versions["TLSv1.2"] is True and versions["TLSv1.3"] is True
-    assert facts["tls.connectivity"].data["healthy_after_scan"] is True
+    # a hang-up was seen, so health was re-checked; an alert alone needs no re-check
+    assert facts["tls.connectivity"].data["healthy_after_scan"] is (True if alert is None else None)
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import sessionmaker
 
 from ..checks.base import Finding
 from ..facts import Fact, TargetFacts, utcnow
+from .bulk import BulkInsert
 from .models import BaselineSeenRow, EvaluationRow, FactRow, FindingRow, SweepRow, TargetRow
 
 __all__ = ["Store", "StoreError", "TargetWrite", "default_db_url", "SweepRow", "TargetRow", "FactRow", "FindingRow",
@@ -85,6 +86,8 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrate(self.engine)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self._insert_facts = BulkInsert(FactRow.__table__, self.engine.dialect)
+        self._insert_findings = BulkInsert(FindingRow.__table__, self.engine.dialect)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -132,9 +135,9 @@ class Store:
         """Write finished targets in one transaction (a group commit).
 
         Each target's status, facts and findings still land together, so a reader never sees a
-        target half-written; a batch only changes how many targets share a commit.  Core table
-        statements, not the ORM: a 10,000-BMC sweep writes a million rows, and ORM bulk inserts
-        cost several times the CPU of a plain executemany.
+        target half-written; a batch only changes how many targets share a commit.  Core and
+        driver-level executemany, not the ORM: a 10,000-BMC sweep writes a million rows, and ORM
+        bulk inserts cost several times the CPU (see :mod:`oobaudit.store.bulk`).
         """
         fact_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
@@ -154,10 +157,8 @@ class Store:
             if updated != len(status_rows):
                 ids = ", ".join(str(w.target_id) for w in batch)
                 raise KeyError(f"targets {ids}: not all part of their sweep (rolled back)")
-            if fact_rows:
-                conn.execute(_INSERT_FACTS, fact_rows)
-            if finding_rows:
-                conn.execute(_INSERT_FINDINGS, finding_rows)
+            self._insert_facts(conn, fact_rows)
+            self._insert_findings(conn, finding_rows)
 
     def write_findings(self, sweep_id: str, evaluation_id: int, findings: Iterable[Finding],
                        target_ids: dict[str, int]) -> None:
@@ -403,8 +404,6 @@ _TARGET_DONE = (update(_TARGETS)
                 .where(_TARGETS.c.id == bindparam("b_id"), _TARGETS.c.sweep_id == bindparam("b_sweep"))
                 .values(status=bindparam("status"), error=bindparam("error"), started_at=bindparam("started_at"),
                         finished_at=bindparam("finished_at")))
-_INSERT_FACTS = insert(FactRow.__table__)
-_INSERT_FINDINGS = insert(FindingRow.__table__)
 
 
 def _finding_dict(sweep_id: str, evaluation_id: int, target_id: int | None, f: Finding) -> dict[str, Any]:

@@ -17,6 +17,9 @@ class WireError(ValueError):
     """Bytes that do not form a valid message of the expected kind."""
 
 
+_U16LE, _U32LE, _U32BE = struct.Struct("<H"), struct.Struct("<I"), struct.Struct(">I")
+
+
 class Reader:
     """A bounds-checked cursor over a byte string.
 
@@ -30,7 +33,7 @@ class Reader:
     def __init__(self, data: bytes, what: str = "message") -> None:
         if not isinstance(data, bytes | bytearray | memoryview):
             raise WireError(f"{what}: expected bytes, got {type(data).__name__}")
-        self._data = bytes(data)
+        self._data = data if type(data) is bytes else bytes(data)
         self._pos = 0
         self._what = what
 
@@ -42,12 +45,15 @@ class Reader:
     def remaining(self) -> int:
         return len(self._data) - self._pos
 
+    def _short(self, n: int, field: str) -> WireError:
+        return WireError(
+            f"{self._what}: truncated at {field} (need {n} bytes at offset {self._pos}, "
+            f"have {len(self._data) - self._pos})"
+        )
+
     def take(self, n: int, field: str) -> bytes:
         if n < 0 or self._pos + n > len(self._data):
-            raise WireError(
-                f"{self._what}: truncated at {field} (need {n} bytes at offset {self._pos}, "
-                f"have {len(self._data) - self._pos})"
-            )
+            raise self._short(n, field)
         out = self._data[self._pos : self._pos + n]
         self._pos += n
         return out
@@ -57,17 +63,30 @@ class Reader:
         self._pos = len(self._data)
         return out
 
+    # The fixed-width readers index / unpack in place (no intermediate slice): a BMC's reply is
+    # read a field at a time, and a sweep reads hundreds of fields per BMC.
     def u8(self, field: str) -> int:
-        return self.take(1, field)[0]
+        pos = self._pos
+        if pos >= len(self._data):
+            raise self._short(1, field)
+        self._pos = pos + 1
+        return self._data[pos]
+
+    def _unpack(self, fmt: struct.Struct, field: str) -> int:
+        pos = self._pos
+        if pos + fmt.size > len(self._data):
+            raise self._short(fmt.size, field)
+        self._pos = pos + fmt.size
+        return int(fmt.unpack_from(self._data, pos)[0])
 
     def u16le(self, field: str) -> int:
-        return int(struct.unpack("<H", self.take(2, field))[0])
+        return self._unpack(_U16LE, field)
 
     def u32le(self, field: str) -> int:
-        return int(struct.unpack("<I", self.take(4, field))[0])
+        return self._unpack(_U32LE, field)
 
     def u32be(self, field: str) -> int:
-        return int(struct.unpack(">I", self.take(4, field))[0])
+        return self._unpack(_U32BE, field)
 
     def expect_end(self) -> None:
         if self._pos != len(self._data):

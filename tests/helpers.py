@@ -7,6 +7,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -56,3 +57,10 @@ class FakeTarget:
 
     def inventory_meta(self) -> dict:
         return {}
+
+
+def new_sweep(store: Any, *names: str) -> tuple[str, dict[str, int], int]:
+    """A running sweep of fake targets with one evaluation: (sweep id, target ids, evaluation id)."""
+    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget(n) for n in names],
+                                 options={}, tool_version="t")
+    return sid, ids, store.begin_evaluation(sid)

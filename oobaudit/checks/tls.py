@@ -193,8 +193,6 @@ SHARED_KEY_NAMES = 20
     needs=(TLS_CERTIFICATE,),
     scope="fleet",
 )
-
-
 def tls_004(fleet: list[TargetFacts], policy: Policy, emit: Emit) -> None:
     by_spki: dict[str, list[str]] = defaultdict(list)
     for tf in fleet:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, create_engine, delete, event, func, insert, inspect, select, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
@@ -150,10 +150,10 @@ class Store:
                               "error": f.error, "collected_at": f.collected_at} for f in w.facts)
             finding_rows.extend(_finding_dict(w.sweep_id, w.evaluation_id, w.target_id, f) for f in w.findings)
         with self.engine.begin() as conn:
-            if len(status_rows) == 1 or not self.engine.dialect.supports_sane_multi_rowcount:
-                updated = sum(conn.execute(_TARGET_DONE, [row]).rowcount for row in status_rows)
-            else:
+            if self.engine.dialect.supports_sane_multi_rowcount:
                 updated = conn.execute(_TARGET_DONE, status_rows).rowcount
+            else:
+                updated = sum(conn.execute(_TARGET_DONE, [row]).rowcount for row in status_rows)
             if updated != len(status_rows):
                 ids = ", ".join(str(w.target_id) for w in batch)
                 raise KeyError(f"targets {ids}: not all part of their sweep (rolled back)")
@@ -164,8 +164,8 @@ class Store:
                        target_ids: dict[str, int]) -> None:
         rows = [_finding_dict(sweep_id, evaluation_id, target_ids.get(f.target), f) for f in findings]
         if rows:
-            with self.Session.begin() as s:
-                s.execute(insert(FindingRow), rows)
+            with self.engine.begin() as conn:
+                self._insert_findings(conn, rows)
 
     def reopen_sweep(self, sweep_id: str) -> tuple[int, dict[str, int], dict[str, tuple[str, str | None]]]:
         """Mark an interrupted (or killed: still 'running') sweep running again for --resume.

@@ -32,3 +32,20 @@ def sushy_static_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def sushy_inventory(path: Path, https_port: int, password_env: str, http_port: int | None = None) -> Path:
+    """An inventory naming the session's sushy-static server (the DMTF mockup's one system)."""
+    ports = f"https: {https_port}" + (f", http: {http_port}" if http_port else "")
+    path.write_text(f"""\
+version: 1
+defaults:
+  credentials: {{username: admin, password: env:{password_env}}}
+sites:
+  - name: dmtf
+    racks:
+      - name: mockup
+        hosts:
+          - {{name: rackmount1, address: 127.0.0.1, ports: {{{ports}}}}}
+""")
+    return path

@@ -28,6 +28,7 @@ from oobaudit.inventory import Target, load_inventory
 from oobaudit.store import Store
 
 from ..mock_bmc.helpers import basic, fetch
+from .conftest import sushy_inventory
 
 QUERY = "$expand=.($levels=1)"
 
@@ -201,20 +202,7 @@ def test_sweep_same_verdicts_fewer_requests(lab: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def sushy(sushy_static_port: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An inventory naming the session's sushy-static server."""
-    d = tmp_path_factory.mktemp("sushy-expand")
-    inv = d / "inv.yaml"
-    inv.write_text(f"""\
-version: 1
-defaults:
-  credentials: {{username: admin, password: env:SUSHY_EXPAND_PASS}}
-sites:
-  - name: dmtf
-    racks:
-      - name: mockup
-        hosts:
-          - {{name: rackmount1, address: 127.0.0.1, ports: {{https: {sushy_static_port}}}}}
-""")
-    return inv
+    return sushy_inventory(tmp_path_factory.mktemp("sushy-expand") / "inv.yaml", sushy_static_port, "SUSHY_EXPAND_PASS")
 
 
 def test_static_mockup_server_that_advertises_expand_loses_nothing(sushy: Path,

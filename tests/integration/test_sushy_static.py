@@ -19,25 +19,14 @@ from oobaudit.inventory import load_inventory
 from oobaudit.store import Store
 
 from ..helpers import free_port
+from .conftest import sushy_inventory
 
 
 @pytest.fixture(scope="module")
 def sushy(sushy_static_port: int, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An inventory naming the session's sushy-static server."""
-    d = tmp_path_factory.mktemp("sushy")
-    inv = d / "inv.yaml"
-    inv.write_text(f"""\
-version: 1
-defaults:
-  credentials: {{username: admin, password: env:SUSHY_TEST_PASS}}
-sites:
-  - name: dmtf
-    racks:
-      - name: mockup
-        hosts:
-          - {{name: rackmount1, address: 127.0.0.1, ports: {{https: {sushy_static_port}, http: {free_port()}}}}}
-""")
-    return inv
+    return sushy_inventory(tmp_path_factory.mktemp("sushy") / "inv.yaml", sushy_static_port, "SUSHY_TEST_PASS",
+                           http_port=free_port())
 
 
 def test_crawl_records_every_linked_resource_and_ignores_member_count(sushy, monkeypatch):

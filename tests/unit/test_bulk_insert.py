@@ -14,7 +14,7 @@ from oobaudit.store import Store
 from oobaudit.store.bulk import BulkInsert
 from oobaudit.store.models import FactRow
 
-from ..helpers import FakeTarget
+from ..helpers import new_sweep
 
 ODD_DATA: list[dict[str, Any]] = [
     {"n": 1},
@@ -35,8 +35,7 @@ def _rows(sid: str, tid: int) -> list[dict[str, Any]]:
 def test_bulk_insert_matches_core_insert_byte_for_byte(tmp_path: Path) -> None:
     db = tmp_path / "b.db"
     store = Store(f"sqlite:///{db}")
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget("a"), FakeTarget("b")],
-                                 options={}, tool_version="t")
+    sid, ids, _ev = new_sweep(store, "a", "b")
     bulk = BulkInsert(FactRow.__table__, store.engine.dialect)
     assert bulk.sql is not None  # SQLite takes the driver-level path
     with store.engine.begin() as conn:

@@ -16,7 +16,7 @@ from oobaudit.store import Store, TargetWrite
 from oobaudit.store.group import GroupCommit
 from oobaudit.store.models import FactRow, FindingRow, TargetRow
 
-from ..helpers import FakeTarget
+from ..helpers import new_sweep
 
 
 def _write(sid: str, tid: int, ev: int, name: str) -> TargetWrite:
@@ -34,9 +34,7 @@ def _count(store: Store, model, sid: str) -> int:
 def test_concurrent_targets_share_commits_and_all_land(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     names = [f"h{i}" for i in range(60)]
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget(n) for n in names],
-                                 options={}, tool_version="t")
-    ev = store.begin_evaluation(sid)
+    sid, ids, ev = new_sweep(store, *names)
     writer = GroupCommit(store, max_batch=16)
 
     async def main() -> None:
@@ -54,9 +52,7 @@ def test_concurrent_targets_share_commits_and_all_land(tmp_path: Path) -> None:
 
 def test_a_failed_batch_fails_every_waiter_and_writes_nothing_of_it(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget("a"), FakeTarget("b")],
-                                 options={}, tool_version="t")
-    ev = store.begin_evaluation(sid)
+    sid, ids, ev = new_sweep(store, "a", "b")
     writer = GroupCommit(store)
 
     async def main() -> list[object]:
@@ -73,9 +69,7 @@ def test_a_failed_batch_fails_every_waiter_and_writes_nothing_of_it(tmp_path: Pa
 
 def test_drain_waits_for_targets_already_handed_over(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget("a"), FakeTarget("b")],
-                                 options={}, tool_version="t")
-    ev = store.begin_evaluation(sid)
+    sid, ids, ev = new_sweep(store, "a", "b")
     writer = GroupCommit(store)
 
     async def main() -> int:
@@ -93,9 +87,7 @@ def test_drain_waits_for_targets_already_handed_over(tmp_path: Path) -> None:
 def test_write_targets_is_one_transaction_per_call(tmp_path: Path, n: int) -> None:
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
     names = [f"h{i}" for i in range(n)]
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget(x) for x in names],
-                                 options={}, tool_version="t")
-    ev = store.begin_evaluation(sid)
+    sid, ids, ev = new_sweep(store, *names)
     store.write_targets([_write(sid, ids[x], ev, x) for x in names])
     assert _count(store, FactRow, sid) == 3 * n
     assert _count(store, FindingRow, sid) == n
@@ -105,9 +97,7 @@ def test_odd_json_values_from_a_bmc_are_stored_not_fatal(tmp_path: Path) -> None
     """A lying BMC's document may hold integers beyond 64 bits or non-string keys; the fast
     serialiser refuses the first, the store must still write the target."""
     store = Store(f"sqlite:///{tmp_path / 'g.db'}")
-    sid, ids = store.begin_sweep(inventory_path="i", inventory_sha256="", targets=[FakeTarget("a")], options={},
-                                 tool_version="t")
-    ev = store.begin_evaluation(sid)
+    sid, ids, ev = new_sweep(store, "a")
     w = _write(sid, ids["a"], ev, "a")
     odd = Fact(kind="redfish.system", subject="odd", collector="test", data={"MemoryBytes": 2**80, "nested": {1: "x"}})
     store.write_targets([TargetWrite(w.sweep_id, w.target_id, w.evaluation_id, w.status, w.error, w.started_at,

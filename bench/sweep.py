@@ -44,19 +44,24 @@ from oobaudit.inventory import load_inventory
 from oobaudit.store import Store
 
 
-def plan_depth(steps: tuple[Step, ...], expand: bool) -> int:
-    """Longest chain of dependent GETs in the crawl plan (a collection costs two hops, one when
-    its members arrive inline through ``$expand``)."""
-    return max((1 + (0 if expand or not s.collection else 1) + plan_depth(s.children, expand) for s in steps),
-               default=0)
+def plan_depth(steps: tuple[Step, ...], expand: bool, inline: bool = False) -> int:
+    """Longest chain of dependent GETs in the crawl plan: a collection costs two hops, one when its
+    members arrive inline through ``$expand``, none when it arrives inside its parent's two-level
+    read (a resource whose plan continues into collections, e.g. AccountService -> Accounts)."""
+    def depth(s: Step) -> int:
+        hop = 0 if inline else 1 if expand or not s.collection else 2
+        deep = expand and not s.collection and any(c.collection for c in s.children)
+        return hop + plan_depth(s.children, expand, inline=deep)
+
+    return max((depth(s) for s in steps), default=0)
 
 
 def request_depth(check_ids: list[str], expand: bool = True) -> int:
-    """Dependent round trips per BMC: service root, unauthenticated probe, session login (the DMTF
-    client reads the root again, then POSTs), the crawl's longest chain for the chosen checks,
-    one credential attempt, logout.  Credential attempts on more accounts add more."""
+    """Dependent round trips per BMC: service root, unauthenticated probe, session login (its read
+    of the root is answered from the first), the crawl's longest chain for the chosen checks, one
+    credential attempt, logout.  Credential attempts on more accounts add more."""
     needs = frozenset(n for cid in check_ids for n in REGISTRY[cid].meta.needs)
-    return 2 + 2 + plan_depth(plan_for(needs), expand) + 1 + 1
+    return 2 + 1 + plan_depth(plan_for(needs), expand) + 1 + 1
 
 
 def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[list[subprocess.Popen], Path]:

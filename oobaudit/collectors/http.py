@@ -54,9 +54,12 @@ def insecure_ssl_context() -> ssl.SSLContext:
     """Accept any certificate and any protocol the local OpenSSL offers by default.
 
     The auditor must be able to talk to a BMC in order to judge it; verifying here
-    would turn "self-signed certificate" into "unreachable".
+    would turn "self-signed certificate" into "unreachable".  No trust store is loaded:
+    OpenSSL builds the chain even when told not to verify it, and against the system store
+    (hundreds of roots, looked up on disk) that cost about 0.4 ms of CPU per handshake for a
+    result nobody reads.  The certificate is judged by the TLS collector, not here.
     """
-    ctx = ssl.create_default_context()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx

@@ -124,21 +124,17 @@ def sanitize(doc: Any) -> Any:
 
 
 def _link(doc: dict[str, Any], path: tuple[str, ...]) -> str | None:
-    cur: Any = doc
-    for key in path:
-        if not isinstance(cur, dict):
-            return None
-        nxt = cur.get(key)
-        if nxt is None and isinstance(cur.get("Links"), dict):
-            nxt = cur["Links"].get(key)
-        cur = nxt
-    if isinstance(cur, dict):
-        cur = cur.get("@odata.id")
-    return cur if isinstance(cur, str) and cur.startswith("/redfish/") else None
+    return _href(_at(doc, path))
 
 
-def expand_query(root: dict[str, Any]) -> str | None:
-    """The least-expanding ``$expand`` that inlines a collection's members, if the root advertises one.
+def _href(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("@odata.id")
+    return value if isinstance(value, str) and value.startswith("/redfish/") else None
+
+
+def expand_query(root: dict[str, Any], levels: int = 1) -> str | None:
+    """The least-expanding ``$expand`` that inlines ``levels`` levels of links, if the root advertises one.
 
     ``.`` (``NoLinks``) expands the hyperlinks outside ``Links``, which in a collection is
     ``Members``: exactly what the crawl would GET next.  ``*`` (``ExpandAll``) inlines those
@@ -146,6 +142,7 @@ def expand_query(root: dict[str, Any]) -> str | None:
     (``Links``) expands only ``Links`` and never ``Members``: useless here.  ``$levels=1`` is
     spelled out when the service supports ``$levels`` (deeper levels would inline resources the
     plan may not want, and make one failure cost more); without it, 1 is the default anyway.
+    More than one level only where the root advertises ``Levels`` and a ``MaxLevels`` that deep.
     """
     features = root.get("ProtocolFeaturesSupported")
     query = features.get("ExpandQuery") if isinstance(features, dict) else None
@@ -157,6 +154,10 @@ def expand_query(root: dict[str, Any]) -> str | None:
         which = "*"
     else:
         return None
+    if levels > 1:
+        most = query.get("MaxLevels")
+        deep = query.get("Levels") is True and type(most) is int and most >= levels  # not bool: True == 1
+        return f"$expand={which}($levels={levels})" if deep else None
     return f"$expand={which}($levels=1)" if query.get("Levels") is True else f"$expand={which}"
 
 
@@ -167,6 +168,48 @@ def _inline(member: Any) -> bool:
     (and at most annotations).  An entry with an ``error`` object is a failed expansion.
     """
     return isinstance(member, dict) and ("Id" in member or "@odata.type" in member) and "error" not in member
+
+
+def _collapse(doc: dict[str, Any]) -> dict[str, Any]:
+    """An expanded document as a plain GET returns it: every inlined resource back to its link.
+
+    A resource read with ``$levels=2`` carries its collections (and their members) inline; its
+    fact must hold what the resource itself says, or the same BMC would give different facts
+    with and without ``$expand``.  An inlined resource is an object with a fragment-free
+    ``/redfish/...`` ``@odata.id`` and a resource's own keys (``Id``, ``@odata.type`` or
+    ``Members``); objects addressed by a fragment (``.../Thermal#/Fans/0``) are part of the
+    document and stay.
+    """
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if isinstance(value, dict):
+            out[key] = _link_or_collapse(value)
+        elif isinstance(value, list):
+            out[key] = [_link_or_collapse(v) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+def _link_or_collapse(value: dict[str, Any]) -> dict[str, Any]:
+    ref = value.get("@odata.id")
+    if (isinstance(ref, str) and ref.startswith("/redfish/") and "#" not in ref
+            and ("Id" in value or "@odata.type" in value or "Members" in value)):
+        return {"@odata.id": ref}
+    return _collapse(value)
+
+
+def _at(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """The value a plan link points at (a link object, or the resource itself where it came inline)."""
+    cur: Any = doc
+    for key in path:
+        if not isinstance(cur, dict):
+            return None
+        nxt = cur.get(key)
+        if nxt is None and isinstance(cur.get("Links"), dict):
+            nxt = cur["Links"].get(key)
+        cur = nxt
+    return cur
 
 
 def plan_for(needs: frozenset[str] | None) -> tuple[Step, ...]:
@@ -185,6 +228,30 @@ def plan_for(needs: frozenset[str] | None) -> tuple[Step, ...]:
     return tuple(s for s in (prune(p) for p in PLAN) if s is not None)
 
 
+class _Client(AsyncRedfishClient):
+    """DMTF's client, one request cheaper per target.
+
+    Its session login starts by reading the service root (for ``Links.Sessions``); the crawl
+    read that root a moment earlier, over the same connection and likewise without credentials,
+    so the login is answered from that response instead of a second GET.  One use only: a
+    session refresh later reads the root afresh.  (The client has no hook for this, hence the
+    override of its request method, whose keyword interface is all this relies on.)
+    """
+
+    _root: Any = None
+
+    async def _request(self, path: str, method: str = "GET", **kw: Any) -> Any:
+        if path != self._default_prefix or method.upper() != "GET" or kw.get("args") or kw.get("headers"):
+            return await super()._request(path, method, **kw)
+        if not kw.get("authenticated", True) and self._root is not None:
+            root, self._root = self._root, None
+            return root
+        resp = await super()._request(path, method, **kw)
+        if self._session_key is None and self._authorization is None and self._root is None:
+            self._root = resp  # read without credentials: what the login would read
+        return resp
+
+
 class _Crawl:
     def __init__(self, client: AsyncRedfishClient, opts: RedfishOptions, out: list[Fact]) -> None:
         self.client = client
@@ -195,10 +262,12 @@ class _Crawl:
         self.sem = asyncio.Semaphore(opts.connections_per_target)
         self.requests = 0
         self.expand: str | None = None  # the $expand query to read collections with (None: plain GETs)
+        self.deep: str | None = None  # the two-level $expand for a resource whose plan continues into collections
         self.expand_works: bool | None = None  # None until the first expanded read answers
         self.expand_probe = asyncio.Lock()  # one expanded read at a time until then
         self.expand_abandoned: str | None = None  # why $expand was given up on this target
-        self.inline = 0  # members taken from expanded collections instead of their own GET
+        self.inline = 0  # resources taken from expanded reads instead of their own GET
+        self.inline_collections = 0  # collections that came inside their parent's expanded read
 
     def fact(self, kind: str, subject: str, **kw: Any) -> None:
         self.out.append(Fact(kind=kind, subject=subject, collector=COLLECTOR, **kw))
@@ -237,8 +306,10 @@ class _Crawl:
         return doc, ev, None
 
     async def run(self, root: dict[str, Any], plan: tuple[Step, ...]) -> None:
-        self.expand = expand_query(root) if self.opts.expand else None
-        await self.each(self.step(root, s, None) for s in plan)
+        if self.opts.expand:
+            self.expand = expand_query(root)
+            self.deep = expand_query(root, levels=2)
+        await self.each(self.step(root, s, None, None) for s in plan)
 
     async def each(self, reads: Iterable[Coroutine[Any, Any, None]]) -> None:
         """Run sibling reads (``reads`` is a generator: each coroutine is created when it runs).
@@ -254,46 +325,55 @@ class _Crawl:
 
     def expand_evidence(self) -> dict[str, Any]:
         """What ``$expand`` did on this target, for the connectivity fact."""
-        out: dict[str, Any] = {"expand": self.expand, "expanded_members": self.inline}
+        out: dict[str, Any] = {"expand": self.expand, "expanded_members": self.inline,
+                               "expanded_collections": self.inline_collections}
         if self.expand_abandoned:
             out["expand_abandoned"] = self.expand_abandoned
         return out
 
-    async def step(self, parent: dict[str, Any], step: Step, parent_id: str | None) -> None:
-        url = _link(parent, step.link)
+    async def step(self, parent: dict[str, Any], step: Step, parent_id: str | None, via: str | None) -> None:
+        """Follow one plan link from ``parent``; ``via`` is set when the parent came from an
+        expanded read, whose linked resource may then already be inline."""
+        value = _at(parent, step.link)
+        url = _href(value)
         if url is None:
             return  # the BMC does not offer it; checks decide what absence means
-        if step.collection:
+        if via is not None and _inline(value):
+            if step.collection:
+                await self.inline_collection(url, value, step, via)
+            else:
+                await self.expanded(url, value, step, via, parent_id)
+        elif step.collection:
             await self.collection(url, step)
         else:
             await self.resource(url, step, parent_id)
 
-    async def read_collection(
-        self, url: str
+    async def read(
+        self, url: str, query: str | None, *, collection: bool
     ) -> tuple[dict[str, Any] | None, dict[str, Any], str | None, str | None]:
-        """GET a collection, expanded where that works: (document, evidence, error, expanded url or None).
+        """GET ``url``, expanded with ``query`` where that works: (document, evidence, error, expanded url or None).
 
         Until the first expanded read has answered, expanded reads go one at a time, so a
-        service that refuses ``$expand`` costs one wasted request, not one per collection.
+        service that refuses ``$expand`` costs one wasted request, not one per read.
         """
-        if self.expand is None or self.expand_works is False:
+        if query is None or self.expand_works is False:
             return (*await self.get(url), None)
         if self.expand_works is None:
             async with self.expand_probe:
                 if self.expand_works is None:
-                    return await self._read_expanded(url)
+                    return await self._read_expanded(url, query, collection)
             if self.expand_works is False:
                 return (*await self.get(url), None)
-        return await self._read_expanded(url)
+        return await self._read_expanded(url, query, collection)
 
     async def _read_expanded(
-        self, url: str
+        self, url: str, query: str, collection: bool
     ) -> tuple[dict[str, Any] | None, dict[str, Any], str | None, str | None]:
         if self.count >= self.opts.max_resources:
             return (*await self.get(url), None)  # the bound error, not a failure of $expand
-        via = f"{url}?{self.expand}"
+        via = f"{url}?{query}"
         doc, ev, err = await self.get(via)
-        if err is None and doc is not None and isinstance(doc.get("Members"), list):
+        if err is None and doc is not None and (not collection or isinstance(doc.get("Members"), list)):
             self.expand_works = True
             return doc, ev, None, via
         # 400/501 (refused), 404 (a static server looking for a file named after the query), a
@@ -303,11 +383,26 @@ class _Crawl:
         return (*await self.get(url), None)
 
     async def collection(self, url: str, step: Step) -> None:
-        doc, ev, err, via = await self.read_collection(url)
+        doc, ev, err, via = await self.read(url, self.expand, collection=True)
         if err or doc is None:
             if step.kind:
                 self.fact(step.kind, url, evidence=ev, error=err)
             return
+        await self.members(url, doc, ev, step, via)
+
+    async def inline_collection(self, url: str, doc: dict[str, Any], step: Step, via: str) -> None:
+        """A collection that arrived inside its parent's expanded document (``$levels=2``)."""
+        if self.count >= self.opts.max_resources:
+            if step.kind:
+                self.fact(step.kind, url, evidence={"url": url, "via": via},
+                          error=f"crawl bound reached ({self.opts.max_resources} resources)")
+            return
+        self.count += 1  # read as a resource, as a separate GET would have been
+        self.inline_collections += 1
+        await self.members(url, doc, {"url": url, "via": via}, step, via)
+
+    async def members(self, url: str, doc: dict[str, Any], ev: dict[str, Any], step: Step, via: str | None) -> None:
+        """Each member of a collection: from the document where it came inline, else its own GET."""
         members = doc.get("Members")
         if not isinstance(members, list):
             if step.kind:
@@ -325,36 +420,42 @@ class _Crawl:
             picked = dict(list(picked.items())[: self.opts.max_members])
         sub = Step((), step.kind, False, step.children)
         await self.each(
-            self.resource(u, sub, None) if body is None else self.expanded(u, body, sub, via or url)
+            self.resource(u, sub, None) if body is None or via is None else self.expanded(u, body, sub, via, None)
             for u, body in picked.items()
         )
 
-    async def expanded(self, url: str, doc: dict[str, Any], step: Step, via: str) -> None:
-        """A member that arrived inline: recorded exactly as if it had been fetched on its own."""
+    async def expanded(self, url: str, doc: dict[str, Any], step: Step, via: str, parent_id: str | None) -> None:
+        """A resource that arrived inline: recorded exactly as if it had been fetched on its own."""
         key = url.rstrip("/")
         if key in self.seen:
             return
         self.seen.add(key)
         ev: dict[str, Any] = {"url": url, "via": via}
         if self.count >= self.opts.max_resources:
-            await self.record(url, step, None, None, ev, f"crawl bound reached ({self.opts.max_resources} resources)")
+            await self.record(url, step, parent_id, None, ev,
+                              f"crawl bound reached ({self.opts.max_resources} resources)", None)
             return
         self.count += 1  # an inline member is a resource read, for the bound as for the figures
         self.inline += 1
         ev["sha256"] = hashlib.sha256(_CANONICAL(doc).encode()).hexdigest()
-        await self.record(url, step, None, doc, ev, None)
+        await self.record(url, step, parent_id, doc, ev, None, via)
 
     async def resource(self, url: str, step: Step, parent_id: str | None) -> None:
         key = url.rstrip("/")
         if key in self.seen:
             return
         self.seen.add(key)
-        doc, ev, err = await self.get(url)
-        await self.record(url, step, parent_id, doc, ev, err)
+        # A resource whose plan continues into collections (AccountService -> Accounts) is read
+        # two levels deep where the service allows: the collection and its members arrive with it.
+        query = self.deep if any(c.collection for c in step.children) else None
+        doc, ev, err, via = await self.read(url, query, collection=False)
+        if via is not None:  # the resource's own url, and the expanded one its bytes and hash are of
+            ev = {"url": url, "via": via, **{k: v for k, v in ev.items() if k != "url"}}
+        await self.record(url, step, parent_id, doc, ev, err, via)
 
     async def record(
         self, url: str, step: Step, parent_id: str | None, doc: dict[str, Any] | None, ev: dict[str, Any],
-        err: str | None,
+        err: str | None, via: str | None,
     ) -> None:
         """One resource's fact (or error fact), then the plan's children followed from it."""
         ident = parent_id if step.subject_from_parent and parent_id else None
@@ -364,9 +465,9 @@ class _Crawl:
             return
         rid = doc.get("Id") if isinstance(doc.get("Id"), str) else _leaf(url)
         if step.kind:
-            self.fact(step.kind, ident or rid, data=sanitize(doc), evidence=ev)
+            self.fact(step.kind, ident or rid, data=sanitize(_collapse(doc) if via else doc), evidence=ev)
         if step.children:
-            await self.each(self.step(doc, c, rid) for c in step.children)
+            await self.each(self.step(doc, c, rid, via) for c in step.children)
 
 
 def _leaf(url: str) -> str:
@@ -404,7 +505,7 @@ async def collect_redfish(
         except SecretError as exc:
             cred_error = f"credentials unavailable: {exc}"
 
-    client = AsyncRedfishClient(
+    client = _Client(
         base, username=username, password=password.reveal() if password else None,
         session=http, timeout=opts.timeout,
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from mock_bmc.fleet import FleetSpec, GroupSpec, run_fleet_in_thread
@@ -31,6 +32,7 @@ from ..mock_bmc.helpers import basic, fetch
 from .conftest import sushy_inventory
 
 QUERY = "$expand=.($levels=1)"
+DEEP = "$expand=.($levels=2)"  # a resource whose plan continues into collections (AccountService -> Accounts)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         GroupSpec(hardened.derive("hardened-ignored", redfish={"expand_ignored": True}), 1),
         GroupSpec(hardened.derive("hardened-refused", redfish={"expand": False,
                                                                           "expand_advertised": True}), 1),
+        GroupSpec(hardened.derive("hardened-shallow", redfish={"expand_max_levels": 1}), 1),
     ), seed="tests-redfish-expand")
     tmp = tmp_path_factory.mktemp("expand")
     with run_fleet_in_thread(spec) as fleet:
@@ -88,9 +91,10 @@ def test_same_facts_with_fewer_requests(lab: dict[str, Any], name: str) -> None:
     c_on, c_off = _conn(on), _conn(off)
     assert c_on["expand"] == QUERY and "expand_abandoned" not in c_on
     assert c_off["expand"] is None and c_off["expanded_members"] == 0
-    # every member that came inline is one GET saved, and nothing else changed
+    # every member or collection that came inline is one GET saved, and nothing else changed
     assert c_on["expanded_members"] >= 6
-    assert c_on["requests"] + c_on["expanded_members"] == c_off["requests"]
+    assert c_on["expanded_collections"] >= 2  # Accounts, FirmwareInventory: inside their services' reads
+    assert c_on["requests"] + c_on["expanded_members"] + c_on["expanded_collections"] == c_off["requests"]
     assert c_on["resources"] == c_off["resources"]
     if name == "mock-hgx-h100-000":
         assert c_on["expanded_members"] >= 41 and c_on["requests"] <= c_off["requests"] // 3
@@ -101,7 +105,7 @@ def test_inline_member_evidence(lab: dict[str, Any]) -> None:
     facts = _collect(target)
     fw = [f for f in facts if f.kind == F.REDFISH_FIRMWARE]
     assert len(fw) == 41 and all(f.ok for f in fw)
-    via = f"/redfish/v1/UpdateService/FirmwareInventory?{QUERY}"
+    via = f"/redfish/v1/UpdateService?{DEEP}"
     assert all(f.evidence["via"] == via and f.evidence["url"].endswith("/" + f.subject) for f in fw)
     # the hash is over the member as served (canonical JSON): a separate GET hashes the same
     gpu = next(f for f in fw if f.subject == "HGX_FW_GPU_SXM_8")
@@ -114,7 +118,7 @@ def test_inline_member_evidence(lab: dict[str, Any]) -> None:
     np = next(f for f in facts if f.kind == F.REDFISH_NETWORK_PROTOCOL)
     assert np.ok and np.subject == "HGX_BMC_0"
     certs = [f for f in facts if f.kind == F.REDFISH_CERTIFICATE]
-    assert len(certs) == 1 and certs[0].ok and certs[0].evidence["via"].endswith(f"/Certificates?{QUERY}")
+    assert len(certs) == 1 and certs[0].ok and certs[0].evidence["via"].endswith(f"/NetworkProtocol?{DEEP}")
 
 
 def test_service_that_does_not_advertise_expand_is_read_plainly(lab: dict[str, Any]) -> None:
@@ -141,9 +145,51 @@ def test_advertised_but_refused_falls_back_once(lab: dict[str, Any]) -> None:
     on, off = _collect(target), _collect(target, expand=False)
     assert _content(on) == _content(off)
     c_on, c_off = _conn(on), _conn(off)
-    assert "HTTP 501" in c_on["expand_abandoned"] and QUERY in c_on["expand_abandoned"]
+    assert "HTTP 501" in c_on["expand_abandoned"] and DEEP in c_on["expand_abandoned"]
     assert c_on["expanded_members"] == 0
     assert c_on["requests"] == c_off["requests"] + 1  # one refused request, then plain for the whole target
+
+
+def test_one_level_service_gets_collections_expanded_only(lab: dict[str, Any]) -> None:
+    """MaxLevels 1: no two-level read is ever sent (it would be refused); collections still come expanded."""
+    target = lab["targets"]["mock-hardened-shallow-000"]
+    on, off = _collect(target), _collect(target, expand=False)
+    assert _content(on) == _content(off)
+    c_on, c_off = _conn(on), _conn(off)
+    assert c_on["expand"] == QUERY and "expand_abandoned" not in c_on
+    assert c_on["expanded_collections"] == 0 and c_on["expanded_members"] >= 6
+    assert not [f for f in on if "levels=2" in f.evidence.get("url", "") + f.evidence.get("via", "")]
+    assert c_on["requests"] + c_on["expanded_members"] == c_off["requests"]
+
+
+def test_login_reads_the_service_root_once(lab: dict[str, Any]) -> None:
+    """The crawl's unauthenticated read of the root serves DMTF's session login too: over HTTPS,
+    one GET of /redfish/v1/, one session POST, one DELETE of that session."""
+    target = lab["targets"]["mock-hardened-000"]
+    sent: list[tuple[str, str]] = []
+
+    async def on_start(_s: Any, _ctx: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        if params.url.scheme == "https":  # not the plain-HTTP probe
+            sent.append((params.method, params.url.path))
+
+    async def go() -> list[F.Fact]:
+        trace = aiohttp.TraceConfig()
+        trace.on_request_start.append(on_start)
+        out: list[F.Fact] = []
+        async with make_session() as http:
+            http.trace_configs.append(trace)
+            trace.freeze()
+            await collect_redfish(target, http, out, RedfishOptions(credentials=CredentialOptions(enabled=False)))
+        return out
+
+    facts = asyncio.run(go())
+    assert _conn(facts)["auth"] == "session"
+    assert sent.count(("GET", "/redfish/v1/")) == 1
+    posts = [p for m, p in sent if m == "POST"]
+    deletes = [p for m, p in sent if m == "DELETE"]
+    assert posts == ["/redfish/v1/SessionService/Sessions"] and len(deletes) == 1
+    assert deletes[0].startswith("/redfish/v1/SessionService/Sessions/")
+    assert sent.index(("POST", posts[0])) == 2  # root, unauthenticated probe, then straight to the login
 
 
 def test_bounds_still_hold(lab: dict[str, Any]) -> None:

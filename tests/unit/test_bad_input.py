@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oobaudit.collectors.redfish import _link, sanitize
+from oobaudit.collectors.redfish import _collapse, _link, sanitize
 from oobaudit.inventory import load_inventory
 from oobaudit.yamlsrc import SourceError
 
@@ -68,5 +68,6 @@ def test_redfish_document_handling_never_raises_and_never_keeps_a_secret(doc, pa
     json.dumps(out)  # still JSON
     if isinstance(doc, dict):
         _link(doc, tuple(path))
+        json.dumps(_collapse(doc))
         secret_doc = {**doc, "Password": "hunter2-x", "SNMP": {"CommunityString": "hunter2-y"}}
         assert "hunter2" not in json.dumps(sanitize(secret_doc))

@@ -291,8 +291,13 @@ class Sweep:
         return self._result(t.name, status, error, findings), self._fleet_view(tf)
 
     def _result(self, name: str, status: str, error: str | None, findings: list[Finding]) -> TargetResult:
+        """What the summary keeps of a target's findings, once they are stored: the verdicts, not
+        the evidence (the store has it).  The findings are this target's own, written and
+        read by no one else any more, so their evidence is dropped in place rather than copied."""
+        for f in findings:
+            f.evidence = {}
         if len(self.inventory.targets) <= KEEP_ALL_FINDINGS_UP_TO:
-            return TargetResult(name, status, error, [f.model_copy(update={"evidence": {}}) for f in findings])
+            return TargetResult(name, status, error, findings)
         kept, passing, counts = [], {}, {}
         for f in findings:
             st = f.status.value
@@ -301,7 +306,7 @@ class Sweep:
                 if passing.get(f.check_id) != "PASS":
                     passing[f.check_id] = st
             else:
-                kept.append(f.model_copy(update={"evidence": {}}))
+                kept.append(f)
         return TargetResult(name, status, error, kept, passing, counts)
 
     def _fleet_view(self, tf: TargetFacts) -> TargetFacts:

@@ -44,14 +44,22 @@ from oobaudit.inventory import load_inventory
 from oobaudit.store import Store
 
 
-def plan_depth(steps: tuple[Step, ...], expand: bool, inline: bool = False) -> int:
-    """Longest chain of dependent GETs in the crawl plan: a collection costs two hops, one when its
-    members arrive inline through ``$expand``, none when it arrives inside its parent's two-level
-    read (a resource whose plan continues into collections, e.g. AccountService -> Accounts)."""
+def plan_depth(steps: tuple[Step, ...], expand: bool, inline: int = 0) -> int:
+    """Longest chain of dependent GETs in the crawl plan.  ``inline``: how many levels of links
+    below this point arrived inside an expanded read already (a deep step is read with
+    ``$levels=2``, any other with ``$levels=1`` when ``expand``); a collection's members cost one
+    more hop unless they came inline."""
     def depth(s: Step) -> int:
-        hop = 0 if inline else 1 if expand or not s.collection else 2
-        deep = expand and not s.collection and any(c.collection for c in s.children)
-        return hop + plan_depth(s.children, expand, inline=deep)
+        if inline >= 1:
+            hop, left = 0, inline - 1
+        else:
+            hop, left = 1, ((2 if s.deep else 1) if expand else 0)
+        if s.collection:
+            if left >= 1:
+                left -= 1
+            else:
+                hop += 1
+        return hop + plan_depth(s.children, expand, left)
 
     return max((depth(s) for s in steps), default=0)
 

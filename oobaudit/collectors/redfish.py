@@ -61,15 +61,21 @@ class Step:
     collection: bool = False  # the link is a collection: record each member
     children: tuple[Step, ...] = ()
     subject_from_parent: bool = False  # subject = the parent's Id (e.g. NetworkProtocol of manager X)
+    # Read two levels deep where the service allows ($levels=2), so what the plan follows from here
+    # arrives inline.  Only where everything two levels down is small and BMC-local (accounts and
+    # roles, a manager's protocol and interface settings, firmware inventory); never for Systems,
+    # whose second level is host inventory (BIOS attributes, memory, storage) that is slow for a
+    # BMC to assemble and that no check reads.
+    deep: bool = False
 
 
 PLAN: tuple[Step, ...] = (
-    Step(("AccountService",), F.REDFISH_ACCOUNT_SERVICE, children=(
+    Step(("AccountService",), F.REDFISH_ACCOUNT_SERVICE, deep=True, children=(
         Step(("Accounts",), F.REDFISH_ACCOUNT, collection=True),
     )),
     Step(("SessionService",), F.REDFISH_SESSION_SERVICE),
-    Step(("Managers",), F.REDFISH_MANAGER, collection=True, children=(
-        Step(("NetworkProtocol",), F.REDFISH_NETWORK_PROTOCOL, subject_from_parent=True, children=(
+    Step(("Managers",), F.REDFISH_MANAGER, collection=True, deep=True, children=(
+        Step(("NetworkProtocol",), F.REDFISH_NETWORK_PROTOCOL, subject_from_parent=True, deep=True, children=(
             Step(("HTTPS", "Certificates"), F.REDFISH_CERTIFICATE, collection=True),
         )),
     )),
@@ -77,7 +83,7 @@ PLAN: tuple[Step, ...] = (
         Step(("SecureBoot",), F.REDFISH_SECURE_BOOT, subject_from_parent=True),
     )),
     Step(("Chassis",), F.REDFISH_CHASSIS, collection=True),
-    Step(("UpdateService",), F.REDFISH_UPDATE_SERVICE, children=(
+    Step(("UpdateService",), F.REDFISH_UPDATE_SERVICE, deep=True, children=(
         Step(("FirmwareInventory",), F.REDFISH_FIRMWARE, collection=True),
     )),
     Step(("CertificateService",), F.REDFISH_CERTIFICATE_SERVICE),
@@ -106,21 +112,39 @@ def sanitize(doc: Any) -> Any:
 
     ``Password`` is null by spec but some BMCs echo it; SNMP community strings are
     secrets too.  For communities we keep the verdict (is it a well-known default?)
-    instead of the value.
+    instead of the value.  Lists are cut at 1,024 entries.
     """
     if isinstance(doc, dict):
-        out: dict[str, Any] = {}
-        for k, v in doc.items():
-            if isinstance(k, str) and isinstance(v, str) and v and _SENSITIVE.match(k):
-                if k == "CommunityString" and isinstance(v, str):
+        return _sanitize_dict(doc)
+    if isinstance(doc, list):
+        return _sanitize_list(doc)
+    return doc
+
+
+# Scalars (most of a document) are copied without a call each: sanitising every document of a
+# sweep was a visible share of the crawl's CPU.
+def _sanitize_dict(doc: dict[Any, Any]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
+    for k, v in doc.items():
+        if isinstance(v, str):
+            if v and isinstance(k, str) and _SENSITIVE.match(k):
+                if k == "CommunityString":
                     out["CommunityStringIsDefault"] = v.lower() in _WEAK_COMMUNITIES
                 out[k] = "<redacted>"
             else:
-                out[k] = sanitize(v)
-        return out
-    if isinstance(doc, list):
-        return [sanitize(v) for v in doc[:1024]]
-    return doc
+                out[k] = v
+        elif isinstance(v, dict):
+            out[k] = _sanitize_dict(v)
+        elif isinstance(v, list):
+            out[k] = _sanitize_list(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _sanitize_list(doc: list[Any]) -> list[Any]:
+    return [_sanitize_dict(v) if isinstance(v, dict) else _sanitize_list(v) if isinstance(v, list) else v
+            for v in doc[:1024]]
 
 
 def _link(doc: dict[str, Any], path: tuple[str, ...]) -> str | None:
@@ -222,7 +246,7 @@ def plan_for(needs: frozenset[str] | None) -> tuple[Step, ...]:
     def prune(step: Step) -> Step | None:
         kids = tuple(k for k in (prune(c) for c in step.children) if k is not None)
         if step.kind in wanted or kids:
-            return Step(step.link, step.kind, step.collection, kids, step.subject_from_parent)
+            return Step(step.link, step.kind, step.collection, kids, step.subject_from_parent, step.deep)
         return None
 
     return tuple(s for s in (prune(p) for p in PLAN) if s is not None)
@@ -262,7 +286,7 @@ class _Crawl:
         self.sem = asyncio.Semaphore(opts.connections_per_target)
         self.requests = 0
         self.expand: str | None = None  # the $expand query to read collections with (None: plain GETs)
-        self.deep: str | None = None  # the two-level $expand for a resource whose plan continues into collections
+        self.deep: str | None = None  # the two-level $expand for the plan's deep steps
         self.expand_works: bool | None = None  # None until the first expanded read answers
         self.expand_probe = asyncio.Lock()  # one expanded read at a time until then
         self.expand_abandoned: str | None = None  # why $expand was given up on this target
@@ -383,7 +407,8 @@ class _Crawl:
         return (*await self.get(url), None)
 
     async def collection(self, url: str, step: Step) -> None:
-        doc, ev, err, via = await self.read(url, self.expand, collection=True)
+        query = self.deep if step.deep and step.children else self.expand
+        doc, ev, err, via = await self.read(url, query, collection=True)
         if err or doc is None:
             if step.kind:
                 self.fact(step.kind, url, evidence=ev, error=err)
@@ -418,7 +443,7 @@ class _Crawl:
                 self.fact(step.kind, url, evidence=ev,
                           error=f"collection lists {len(picked)} members; only {self.opts.max_members} read")
             picked = dict(list(picked.items())[: self.opts.max_members])
-        sub = Step((), step.kind, False, step.children)
+        sub = Step((), step.kind, False, step.children, deep=step.deep)
         await self.each(
             self.resource(u, sub, None) if body is None or via is None else self.expanded(u, body, sub, via, None)
             for u, body in picked.items()
@@ -445,9 +470,8 @@ class _Crawl:
         if key in self.seen:
             return
         self.seen.add(key)
-        # A resource whose plan continues into collections (AccountService -> Accounts) is read
-        # two levels deep where the service allows: the collection and its members arrive with it.
-        query = self.deep if any(c.collection for c in step.children) else None
+        # e.g. AccountService: its Accounts collection and their members arrive with it.
+        query = self.deep if step.deep and step.children else None
         doc, ev, err, via = await self.read(url, query, collection=False)
         if via is not None:  # the resource's own url, and the expanded one its bytes and hash are of
             ev = {"url": url, "via": via, **{k: v for k, v in ev.items() if k != "url"}}

@@ -95,6 +95,9 @@ def test_same_facts_with_fewer_requests(lab: dict[str, Any], name: str) -> None:
     assert c_on["expanded_members"] >= 6
     assert c_on["expanded_collections"] >= 2  # Accounts, FirmwareInventory: inside their services' reads
     assert c_on["requests"] + c_on["expanded_members"] + c_on["expanded_collections"] == c_off["requests"]
+    # host inventory is never read two levels deep (BIOS, memory, storage: heavy for a BMC)
+    systems = [f for f in on if f.kind == F.REDFISH_SYSTEM]
+    assert systems and all(f.evidence["via"] == f"/redfish/v1/Systems?{QUERY}" for f in systems)
     assert c_on["resources"] == c_off["resources"]
     if name == "mock-hgx-h100-000":
         assert c_on["expanded_members"] >= 41 and c_on["requests"] <= c_off["requests"] // 3
@@ -116,9 +119,11 @@ def test_inline_member_evidence(lab: dict[str, Any]) -> None:
     assert gpu.evidence["sha256"] == hashlib.sha256(canonical).hexdigest()
     # children are followed from inline members as from fetched ones
     np = next(f for f in facts if f.kind == F.REDFISH_NETWORK_PROTOCOL)
-    assert np.ok and np.subject == "HGX_BMC_0"
+    assert np.ok and np.subject == "HGX_BMC_0" and np.evidence["via"] == f"/redfish/v1/Managers?{DEEP}"
+    assert np.data["HTTPS"]["Certificates"] == {"@odata.id": np.evidence["url"] + "/HTTPS/Certificates"}
+    # three levels down (Managers -> manager -> NetworkProtocol -> Certificates) is a read of its own
     certs = [f for f in facts if f.kind == F.REDFISH_CERTIFICATE]
-    assert len(certs) == 1 and certs[0].ok and certs[0].evidence["via"].endswith(f"/NetworkProtocol?{DEEP}")
+    assert len(certs) == 1 and certs[0].ok and certs[0].evidence["via"].endswith(f"/Certificates?{QUERY}")
 
 
 def test_service_that_does_not_advertise_expand_is_read_plainly(lab: dict[str, Any]) -> None:

@@ -9,7 +9,9 @@ JSON line to ``--results`` (default bench/results.jsonl):
   best any crawler with that concurrency could do against that latency;
 - the auditor's CPU time (user + sys) and CPU per BMC;
 - requests per second (Redfish requests the collectors made, from the stored facts);
-- the auditor's peak RSS.
+- the auditor's peak RSS;
+- a calibration: the CPU time of a fixed workload just before the sweep (the machine's speed
+  drifts; compare figures taken at similar calibrations).
 
 - with ``--compare N``: DMTF's synchronous client (bench/sequential.py) crawls the same
   resources on N BMCs of the same fleet, one after another; its time is extrapolated to the
@@ -70,6 +72,28 @@ def request_depth(check_ids: list[str], expand: bool = True) -> int:
     credential attempt, logout.  Credential attempts on more accounts add more."""
     needs = frozenset(n for cid in check_ids for n in REGISTRY[cid].meta.needs)
     return 2 + 1 + plan_depth(plan_for(needs), expand) + 1 + 1
+
+
+def calibrate() -> float:
+    """CPU milliseconds of a fixed single-threaded workload like a sweep's (JSON, hashing, dicts),
+    the median of three.  This shared VM's speed drifts by about 15 % within minutes; a figure is
+    comparable only with another taken at a similar calibration."""
+    import hashlib
+    import statistics
+
+    doc = {"@odata.id": "/redfish/v1/Managers/bmc", "Id": "bmc", "Status": {"State": "Enabled"},
+           "Links": {"ManagerForServers": [{"@odata.id": f"/redfish/v1/Systems/{i}"} for i in range(8)]},
+           "Oem": {"Vendor": {f"Key{i}": "x" * 40 for i in range(20)}}}
+    runs = []
+    for _ in range(3):
+        t0 = time.process_time()
+        for _ in range(3000):
+            body = json.dumps(doc).encode()
+            hashlib.sha256(body).hexdigest()
+            parsed = json.loads(body)
+            {k: v for k, v in parsed.items() if k != "Oem"}
+        runs.append(1000 * (time.process_time() - t0))
+    return round(statistics.median(runs), 1)
 
 
 def start_fleet(args: argparse.Namespace, tmp: Path) -> tuple[list[subprocess.Popen], Path]:
@@ -192,6 +216,7 @@ def main() -> None:
             protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
             opts = SweepOptions(concurrency=args.concurrency, target_deadline=600, request_timeout=60,
                                 credential_tests=not args.no_credential_tests, check_ids=checks_for(protocols))
+            calibration = calibrate()
             ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
             result = aioloop.run(Sweep(store, inventory, opts).run())
@@ -222,7 +247,8 @@ def main() -> None:
         "profile": args.profile, "audited": audited, "wall_s": round(wall, 3), "request_depth": depth,
         "latency_bound_s": round(bound, 3), "cpu_s": round(cpu, 3), "cpu_ms_per_bmc": round(1000 * cpu / args.bmcs, 2),
         "requests": requests, "requests_per_s": round(requests / wall, 1) if wall else None, **exchanges,
-        "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1), "python": sys.version.split()[0],
+        "peak_rss_mb": round(ru1.ru_maxrss / 1024, 1), "calibration_ms": calibration,
+        "python": sys.version.split()[0],
         "event_loop": aioloop.loop_name(),
         "protocols": args.protocols, "jitter_ms": args.jitter_ms,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -9,9 +9,13 @@ Everything it could not read becomes an error fact with the reason.
 
 Where the service root advertises ``$expand`` (``ProtocolFeaturesSupported.ExpandQuery``),
 a collection is read as ``<url>?$expand=.($levels=1)``: its members arrive inline, in one
-response instead of one GET each, which is most of the auditor's CPU per BMC.  Members the
-service did not expand are fetched as before, and a service whose expansion fails is read
-without it for the rest of the target, so ``$expand`` can save requests but never cost facts.
+response instead of one GET each, which is most of the auditor's CPU per BMC.  The plan's
+*deep* steps (AccountService, Managers, a manager's NetworkProtocol, UpdateService) are read
+with ``$levels=2`` where ``MaxLevels`` allows, so what the plan follows from them (accounts,
+the network protocol settings, the firmware inventory) comes in the same response; their facts
+hold the document collapsed back to what a plain GET returns.  Members the service did not
+expand are fetched as before, and a service whose expansion fails is read without it for the
+rest of the target, so ``$expand`` can save requests but never cost facts.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -250,7 +250,7 @@ def plan_for(needs: frozenset[str] | None) -> tuple[Step, ...]:
     def prune(step: Step) -> Step | None:
         kids = tuple(k for k in (prune(c) for c in step.children) if k is not None)
         if step.kind in wanted or kids:
-            return Step(step.link, step.kind, step.collection, kids, step.subject_from_parent, step.deep)
+            return replace(step, children=kids)
         return None
 
     return tuple(s for s in (prune(p) for p in PLAN) if s is not None)
@@ -447,9 +447,9 @@ class _Crawl:
                 self.fact(step.kind, url, evidence=ev,
                           error=f"collection lists {len(picked)} members; only {self.opts.max_members} read")
             picked = dict(list(picked.items())[: self.opts.max_members])
-        sub = Step((), step.kind, False, step.children, deep=step.deep)
+        sub = replace(step, link=(), collection=False, subject_from_parent=False)  # one member
         await self.each(
-            self.resource(u, sub, None) if body is None or via is None else self.expanded(u, body, sub, via, None)
+            self.resource(u, sub, None) if body is None else self.expanded(u, body, sub, via or url, None)
             for u, body in picked.items()
         )
 

@@ -58,3 +58,12 @@ def test_time_wait_sockets_are_counted_and_waited_for() -> None:
     assert after is not None and after >= 3
     count, waited = bench.settle(0.5, below=0)
     assert count is not None and count >= 3 and 0.5 <= waited < 5
+
+
+def test_idle_cost_prints_one_figure_per_gap() -> None:
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "idle_cost.py"), "--chunks", "20"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("gap")]
+    assert [ln.split()[1] for ln in lines] == ["0.0", "0.5", "2.0", "10.0"]
+    assert lines[0].endswith("(1.00x back to back)") and all("us CPU per chunk" in ln for ln in lines)

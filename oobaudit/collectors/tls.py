@@ -507,7 +507,8 @@ async def _await_close(transport: asyncio.BaseTransport, lost: asyncio.Future[No
 
     A bare timer that gives up on ``lost`` instead of ``asyncio.timeout``: a timeout scope costs
     a context object, a rescheduled handle and task bookkeeping, twice per probe on a path that
-    runs eight times per BMC, and this wait is never cancelled from outside on its own."""
+    runs eight times per BMC.  A cancellation from outside (the target's deadline) still ends the
+    wait, and the timer is cancelled with it."""
     transport.close()
     if not lost.done():
         timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, _give_up, lost)

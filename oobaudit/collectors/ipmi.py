@@ -75,6 +75,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .. import facts as F
+from ..aioloop import wait_future
 from ..facts import (  # noqa: F401 - kinds re-exported for callers of this module
     IPMI_AUTH_CAPS,
     IPMI_CIPHER_SUITES,
@@ -195,17 +196,10 @@ class _Waiter:
 
     async def wait(self, loop: asyncio.AbstractEventLoop, timeout: float) -> Any:
         fut = self._fut = loop.create_future()
-        timer = loop.call_later(timeout, _expire, fut)
         try:
-            return await fut
+            return await wait_future(fut, timeout)
         finally:
-            timer.cancel()
             self._fut = None
-
-
-def _expire(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
 
 
 class _Link(asyncio.DatagramProtocol):

@@ -300,12 +300,20 @@ class _Crawl:
     def fact(self, kind: str, subject: str, **kw: Any) -> None:
         self.out.append(Fact(kind=kind, subject=subject, collector=COLLECTOR, **kw))
 
+    def take(self) -> str | None:
+        """Count one resource read (fetched, or inline in an expanded read) against the crawl
+        bound; the error reason once the bound is reached."""
+        if self.count >= self.opts.max_resources:
+            return f"crawl bound reached ({self.opts.max_resources} resources)"
+        self.count += 1
+        return None
+
     async def get(self, path: str) -> tuple[dict[str, Any] | None, dict[str, Any], str | None]:
         """GET a resource: (document, evidence, error reason)."""
         ev: dict[str, Any] = {"url": path}
-        if self.count >= self.opts.max_resources:
-            return None, ev, f"crawl bound reached ({self.opts.max_resources} resources)"
-        self.count += 1
+        bound = self.take()
+        if bound:
+            return None, ev, bound
         async with self.sem:
             self.requests += 1
             try:
@@ -421,12 +429,11 @@ class _Crawl:
 
     async def inline_collection(self, url: str, doc: dict[str, Any], step: Step, via: str) -> None:
         """A collection that arrived inside its parent's expanded document (``$levels=2``)."""
-        if self.count >= self.opts.max_resources:
+        bound = self.take()  # read as a resource, as a separate GET would have been
+        if bound:
             if step.kind:
-                self.fact(step.kind, url, evidence={"url": url, "via": via},
-                          error=f"crawl bound reached ({self.opts.max_resources} resources)")
+                self.fact(step.kind, url, evidence={"url": url, "via": via}, error=bound)
             return
-        self.count += 1  # read as a resource, as a separate GET would have been
         self.inline_collections += 1
         await self.members(url, doc, {"url": url, "via": via}, step, via)
 
@@ -460,11 +467,10 @@ class _Crawl:
             return
         self.seen.add(key)
         ev: dict[str, Any] = {"url": url, "via": via}
-        if self.count >= self.opts.max_resources:
-            await self.record(url, step, parent_id, None, ev,
-                              f"crawl bound reached ({self.opts.max_resources} resources)", None)
+        bound = self.take()  # an inline member is a resource read, for the bound as for the figures
+        if bound:
+            await self.record(url, step, parent_id, None, ev, bound, None)
             return
-        self.count += 1  # an inline member is a resource read, for the bound as for the figures
         self.inline += 1
         ev["sha256"] = hashlib.sha256(_CANONICAL(doc).encode()).hexdigest()
         await self.record(url, step, parent_id, doc, ev, None, via)
@@ -478,7 +484,7 @@ class _Crawl:
         query = self.deep if step.deep and step.children else None
         doc, ev, err, via = await self.read(url, query, collection=False)
         if via is not None:  # the resource's own url, and the expanded one its bytes and hash are of
-            ev = {"url": url, "via": via, **{k: v for k, v in ev.items() if k != "url"}}
+            ev.update(url=url, via=via)
         await self.record(url, step, parent_id, doc, ev, err, via)
 
     async def record(

@@ -90,6 +90,7 @@ arguments and programming errors raise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 import ssl
@@ -103,6 +104,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import x25519
 
+from oobaudit.aioloop import wait_future
 from oobaudit.collectors import tls_suites as suites
 from oobaudit.collectors import tls_wire as wire
 from oobaudit.collectors.tls_cert import der_to_pem, describe_certificate, sha256_hex
@@ -503,29 +505,11 @@ class _Handshake(asyncio.Protocol):
 
 async def _await_close(transport: asyncio.BaseTransport, lost: asyncio.Future[None]) -> None:
     """Close and wait (briefly) until the socket is really gone, so the per-target
-    connection cap counts open sockets, not just probes in flight.
-
-    A bare timer that gives up on ``lost`` instead of ``asyncio.timeout``: a timeout scope costs
-    a context object, a rescheduled handle and task bookkeeping, twice per probe on a path that
-    runs eight times per BMC.  A cancellation from outside (the target's deadline) still ends the
-    wait, and the timer is cancelled with it."""
+    connection cap counts open sockets, not just probes in flight."""
     transport.close()
     if not lost.done():
-        timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, _give_up, lost)
-        try:
-            await lost
-        finally:
-            timer.cancel()
-
-
-def _give_up(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)
-
-
-def _expire(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
+        with contextlib.suppress(TimeoutError):
+            await wait_future(lost, CLOSE_TIMEOUT)
 
 
 def _rests_on_hangups(versions: Collection[VersionResult], scan: ClassScan) -> bool:
@@ -610,16 +594,14 @@ class TlsProber:
                 return done("connect_refused", detail="TCP connection refused")
             except OSError as exc:
                 return done("connect_error", detail=f"{type(exc).__name__}: {exc.strerror or exc}")
-            timer = loop.call_later(self.timeout, _expire, proto.answered)
             try:
-                await proto.answered
+                await wait_future(proto.answered, self.timeout)
             except TimeoutError:
                 if parser.reply.kind == "incomplete":
                     what = "no reply" if parser.reply.bytes_read == 0 else "no complete ServerHello"
                     return done("read_timeout", parser.reply, f"{what} within {self.timeout:g}s")
                 parser.reply.detail = parser.reply.detail or f"reply stalled after {parser.reply.bytes_read} bytes"
             finally:
-                timer.cancel()
                 await _await_close(transport, proto.lost)
             return done("reply", parser.reply)
 
